@@ -1,0 +1,87 @@
+"""Enqueue arq jobs by name with ids only, and never before the transaction commits.
+
+Inside ``app.db.atomic()`` an enqueue is held back and sent after COMMIT; a rolled
+back transaction sends nothing. If Redis is unreachable the job is logged and
+dropped: whatever must be delivered is also written to the database first, and
+periodic sweeps pick it up (DESIGN §3.7).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
+
+from app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+_pool: ArqRedis | None = None
+
+
+@dataclass
+class _Pending:
+    jobs: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+
+    async def flush(self) -> None:
+        jobs, self.jobs = self.jobs, []
+        for name, args, kwargs in jobs:
+            await _send(name, *args, **kwargs)
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("pending_jobs", default=None)
+
+
+async def get_pool() -> ArqRedis:
+    global _pool
+    if _pool is None:
+        _pool = await create_pool(
+            RedisSettings.from_dsn(get_settings().redis_url), retry_jobs=True
+        )
+    return _pool
+
+
+async def close_pool() -> None:
+    global _pool
+    if _pool is not None:
+        await _pool.aclose()
+        _pool = None
+
+
+async def _send(name: str, *args: Any, **kwargs: Any) -> bool:
+    try:
+        pool = await get_pool()
+        await pool.enqueue_job(name, *args, **kwargs)
+        return True
+    except Exception:  # Redis down: the sweep re-enqueues from the database later.
+        log.warning("could not enqueue job %s%r", name, args, exc_info=True)
+        return False
+
+
+async def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
+    """Enqueue job ``name`` (ids as args); deferred until commit inside ``atomic()``."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.jobs.append((name, args, kwargs))
+    else:
+        await _send(name, *args, **kwargs)
+
+
+@asynccontextmanager
+async def deferred() -> AsyncIterator[_Pending]:
+    outer = _pending.get()
+    if outer is not None:
+        # Nested transaction: the outermost one decides when jobs go out.
+        yield _Pending()
+        return
+    pending = _Pending()
+    token = _pending.set(pending)
+    try:
+        yield pending
+    finally:
+        _pending.reset(token)

@@ -1,0 +1,123 @@
+"""Render pages and htmx fragments from the same templates (jinja2-fragments)."""
+
+from __future__ import annotations
+
+import hashlib
+import functools
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2_fragments import render_block
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+from litestar.enums import MediaType
+from litestar.utils.scope.state import ScopeState as _State
+
+from app import i18n
+from app.settings import ROOT, get_settings
+
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+
+@functools.cache
+def _static_hash(path: str) -> str:
+    file = STATIC / path
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.exists() else "0"
+
+
+def static_url(path: str) -> str:
+    return f"/static/{path}?v={_static_hash(path)}"
+
+
+def _build_env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        auto_reload=not get_settings().production,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["datetime"] = i18n.format_datetime
+    env.filters["date"] = i18n.format_date
+    env.globals["static_url"] = static_url
+    env.globals["LOCALES"] = i18n.LOCALES
+    from tenants.tables import ROLE_LABELS
+
+    env.globals["ROLE_LABELS"] = ROLE_LABELS
+    return env
+
+
+@functools.cache
+def get_env() -> Environment:
+    return _build_env()
+
+
+def pop_flashes(request: Request) -> list[dict[str, str]]:
+    session = request.scope.get("session")
+    if not isinstance(session, dict) or not session.get("flash"):
+        return []
+    return session.pop("flash")
+
+
+def flash(request: Request, message: str, category: str = "success") -> None:
+    session = request.scope.get("session")
+    if not isinstance(session, dict):
+        request.set_session({})
+        session = request.scope["session"]
+    session.setdefault("flash", []).append({"message": str(message), "category": category})
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    locale = i18n.get_locale()
+    tenant = request.scope.get("state", {}).get("tenant")
+    user = request.scope.get("user")
+    return {
+        "request": request,
+        "user": user,
+        "tenant": tenant,
+        "current_role": user.role_in(tenant["id"]) if user and tenant else None,
+        "csrf_token": _State.from_scope(request.scope).csrf_token or "",
+        "locale": locale,
+        "html_lang": i18n.HTML_LANG[locale],
+        "flashes": pop_flashes(request),
+        "path": request.url.path,
+        "request_id": request.scope.get("state", {}).get("request_id", ""),
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    cookies: list[Cookie] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The whole page, or only ``block`` when htmx asks for it."""
+    ctx = base_context(request)
+    if context:
+        ctx.update(context)
+    env = get_env()
+    is_htmx = request.headers.get("hx-request") == "true" and not request.headers.get("hx-boosted")
+    if block and is_htmx:
+        html = render_block(env, template, block, **ctx)
+    else:
+        html = env.get_template(template).render(**ctx)
+    return Response(
+        content=html,
+        media_type=MediaType.HTML,
+        status_code=status_code,
+        cookies=cookies,
+        headers={"Vary": "HX-Request", **(headers or {})},
+    )
+
+
+def static_dir() -> Path:
+    return STATIC

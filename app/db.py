@@ -1,0 +1,57 @@
+"""Database engine selection and transactions (SQLite file or PostgreSQL)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+from urllib.parse import urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+
+def engine_from_url(url: str) -> Engine:
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/or/absolute path (three slashes, then the path)
+        path = url.split("sqlite:///", 1)[1] if "sqlite:///" in url else parsed.path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # A generous busy timeout: the web server and the worker share the file.
+        return SQLiteEngine(path=path, timeout=30)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+    raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
+
+
+def get_engine() -> Engine:
+    from piccolo.engine.finder import engine_finder
+
+    engine = engine_finder()
+    assert engine is not None, "piccolo_conf.DB is not configured"
+    return engine
+
+
+@asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """A transaction; jobs enqueued inside it are sent only after it commits."""
+    from app.core import jobs
+
+    engine = get_engine()
+    async with jobs.deferred() as pending:
+        async with engine.transaction():
+            yield
+        await pending.flush()
+
+
+async def start_db() -> None:
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+
+
+async def stop_db() -> None:
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()

@@ -1,0 +1,207 @@
+"""The directory of mediation organisations: public listing, the tree, edits by the city."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from app.core.forms import Form
+from app.i18n import gettext as _
+from tenants.tables import ALLOWED_PARENTS, KIND_LABELS, Tenant, TenantKind
+
+KIND_ORDER = [k.value for k in TenantKind]
+
+TENANT_FIELDS = [
+    "slug",
+    "name",
+    "kind",
+    "parent",
+    "district",
+    "address",
+    "office_hours",
+    "description",
+    "reception_window",
+    "reception_contact",
+    "reception_phone",
+    "active",
+]
+
+PUBLIC_COLUMNS = (
+    Tenant.id,
+    Tenant.slug,
+    Tenant.name,
+    Tenant.kind,
+    Tenant.district,
+    Tenant.address,
+    Tenant.office_hours,
+)
+
+
+def _like_pattern(text: str) -> str:
+    # LIKE wildcards typed by a visitor are dropped: SQLite has no default ESCAPE.
+    return "%" + text.replace("%", "").replace("_", "").replace("\\", "") + "%"
+
+
+async def districts() -> list[str]:
+    rows = await Tenant.select(Tenant.district).where(
+        (Tenant.active == True) & (Tenant.district != "")  # noqa: E712
+    ).distinct().order_by(Tenant.district)
+    return [r["district"] for r in rows]
+
+
+async def find_organisations(q: str = "", district: str = "", kind: str = "") -> list[dict[str, Any]]:
+    query = Tenant.select(*PUBLIC_COLUMNS).where(Tenant.active == True)  # noqa: E712
+    if district:
+        query = query.where(Tenant.district == district)
+    if kind in KIND_ORDER:
+        query = query.where(Tenant.kind == kind)
+    if q:
+        pattern = _like_pattern(q)
+        query = query.where(
+            Tenant.name.ilike(pattern) | Tenant.address.ilike(pattern) | Tenant.district.ilike(pattern)
+        )
+    return await query.order_by(Tenant.district).order_by(Tenant.name)
+
+
+def group_by_district(rows: list[dict[str, Any]]) -> "OrderedDict[str, list[dict[str, Any]]]":
+    """City-level organisations first, then districts in order, kinds in tree order inside."""
+    groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+    for row in sorted(rows, key=lambda r: (r["district"] != "", r["district"], KIND_ORDER.index(r["kind"]), r["name"])):
+        groups.setdefault(row["district"], []).append(row)
+    return groups
+
+
+async def public_tenant(slug: str) -> dict[str, Any] | None:
+    return await Tenant.select().where((Tenant.slug == slug) & (Tenant.active == True)).first()  # noqa: E712
+
+
+async def tenant_tree() -> list[dict[str, Any]]:
+    """Every tenant as a flat list in tree order, each with its depth."""
+    rows = await Tenant.select(
+        Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.parent, Tenant.district, Tenant.active
+    ).order_by(Tenant.name)
+    children: dict[int | None, list[dict[str, Any]]] = {}
+    for row in rows:
+        children.setdefault(row["parent"], []).append(row)
+    for items in children.values():
+        items.sort(key=lambda r: (KIND_ORDER.index(r["kind"]), r["district"], r["name"]))
+    ordered: list[dict[str, Any]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for row in children.get(parent, []):
+            ordered.append({**row, "depth": depth, "child_count": len(children.get(row["id"], []))})
+            walk(row["id"], depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+async def parent_choices(kind: str | None = None) -> list[dict[str, Any]]:
+    kinds = ALLOWED_PARENTS.get(kind, ()) if kind else ("city_center", "district_center")
+    if not kinds:
+        return []
+    return await Tenant.select(Tenant.id, Tenant.name, Tenant.kind).where(Tenant.kind.is_in(list(kinds))).order_by(
+        Tenant.kind
+    ).order_by(Tenant.name)
+
+
+def tenant_form(data: Any | None = None, initial: dict[str, Any] | None = None) -> Form:
+    if data is not None:
+        form = Form.from_data(data, TENANT_FIELDS)
+        form.values["active"] = "1" if data.get("active") else ""
+        return form
+    initial = initial or {}
+    values = {name: "" if initial.get(name) is None else str(initial.get(name, "")) for name in TENANT_FIELDS}
+    values["active"] = "1" if initial.get("active", True) else ""
+    return Form(values=values)
+
+
+async def validate_tenant_form(form: Form, editing: dict[str, Any] | None = None) -> None:
+    form.required("slug", "name", "kind")
+    form.slug("slug")
+    form.choice("kind", KIND_ORDER)
+    for name, limit in (("name", 200), ("district", 100), ("address", 300), ("office_hours", 200),
+                        ("reception_window", 300), ("reception_contact", 100)):
+        form.max_length(name, limit)
+    form.phone("reception_phone")
+    slug = form["slug"]
+    if slug and "slug" not in form.errors:
+        clash = await Tenant.select(Tenant.id).where(Tenant.slug == slug).first()
+        if clash and (editing is None or clash["id"] != editing["id"]):
+            form.error("slug", _("This address is taken by another organisation."))
+    kind = form["kind"]
+    if kind in KIND_ORDER:
+        allowed = ALLOWED_PARENTS[kind]
+        if not allowed:
+            if form["parent"]:
+                form.error("parent", _("The city center is the root and has no parent."))
+            elif await Tenant.exists().where(
+                (Tenant.kind == "city_center") & (Tenant.id != (editing or {}).get("id", 0))
+            ):
+                form.error("kind", _("There is already a city center."))
+        elif not form["parent"]:
+            form.error("parent", _("Choose the organisation this one belongs to."))
+        else:
+            parent = None
+            if form["parent"].isdigit():
+                parent = await Tenant.select(Tenant.id, Tenant.kind).where(Tenant.id == int(form["parent"])).first()
+            if parent is None or parent["kind"] not in allowed:
+                form.error(
+                    "parent",
+                    _("A %(kind)s must belong to: %(allowed)s.", kind=str(KIND_LABELS[kind]),
+                      allowed="、".join(str(KIND_LABELS[k]) for k in allowed)),
+                )
+            elif editing and parent["id"] == editing["id"]:
+                form.error("parent", _("An organisation cannot belong to itself."))
+
+
+def _row_values(form: Form) -> dict[str, Any]:
+    values: dict[str, Any] = {name: form[name] for name in TENANT_FIELDS if name not in ("parent", "active")}
+    values["parent"] = int(form["parent"]) if form["parent"] else None
+    values["active"] = bool(form["active"])
+    return values
+
+
+async def create_tenant(form: Form) -> int:
+    tenant = Tenant(**_row_values(form))
+    await tenant.save()
+    return tenant.id
+
+
+async def update_tenant(tenant_id: int, form: Form) -> dict[str, Any]:
+    """Apply the form; returns the changed fields as {name: [old, new]}."""
+    before = await Tenant.select().where(Tenant.id == tenant_id).first()
+    values = _row_values(form)
+    changes = {k: [before[k], v] for k, v in values.items() if before.get(k) != v}
+    if changes:
+        await Tenant.update({getattr(Tenant, k): v for k, v in values.items()}).where(Tenant.id == tenant_id)
+    return changes
+
+
+PROFILE_FIELDS = ["address", "office_hours", "description", "reception_window", "reception_contact", "reception_phone"]
+
+
+async def update_profile(tenant_id: int, form: Form) -> dict[str, Any]:
+    before = await Tenant.select().where(Tenant.id == tenant_id).first()
+    values = {k: form[k] for k in PROFILE_FIELDS}
+    changes = {k: [before[k], v] for k, v in values.items() if before.get(k) != v}
+    if changes:
+        await Tenant.update({getattr(Tenant, k): v for k, v in values.items()}).where(Tenant.id == tenant_id)
+    return changes
+
+
+def validate_profile_form(form: Form) -> None:
+    for name, limit in (("address", 300), ("office_hours", 200), ("reception_window", 300), ("reception_contact", 100)):
+        form.max_length(name, limit)
+    form.max_length("description", 5000)
+    form.phone("reception_phone")
+
+
+async def public_tenant_by_id(tenant_id: int) -> dict[str, Any] | None:
+    return await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).where(
+        (Tenant.id == tenant_id) & (Tenant.active == True)  # noqa: E712
+    ).first()
+
+
+async def tenant_for_edit(slug: str) -> dict[str, Any] | None:
+    return await Tenant.select().where(Tenant.slug == slug).first()

@@ -1,0 +1,120 @@
+"""Translations: Simplified Chinese by default, English available (Babel catalogs).
+
+Message ids are English; ``app/locale/<locale>/LC_MESSAGES/messages.po`` holds the
+translations. The request's locale lives in a context variable, so code and
+templates share one ``gettext``.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextvars import ContextVar
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+from babel.support import LazyProxy, NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+# Locale code -> its own name, as shown in the language switcher.
+LOCALES: dict[str, str] = {"zh_Hans": "简体中文", "en": "English"}
+HTML_LANG = {"zh_Hans": "zh-CN", "en": "en"}
+DEFAULT_LOCALE = "zh_Hans"
+
+_current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
+
+
+@functools.cache
+def translations(locale: str) -> NullTranslations:
+    mo = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.mo"
+    if locale == "en" or not mo.exists():
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [locale])
+
+
+def catalogs_compiled() -> bool:
+    return all(
+        (LOCALE_DIR / loc / "LC_MESSAGES" / "messages.mo").exists()
+        for loc in LOCALES
+        if loc != "en"
+    )
+
+
+def set_locale(locale: str):
+    return _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+def reset_locale(token) -> None:
+    _current.reset(token)
+
+
+def get_locale() -> str:
+    return _current.get()
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = translations(_current.get()).ugettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = translations(_current.get()).ungettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+def lazy_gettext(message: str) -> LazyProxy:
+    return LazyProxy(gettext, message, enable_cache=False)
+
+
+_ = gettext
+
+
+def negotiate(cookie_value: str | None, accept_language: str | None) -> str:
+    """Cookie first, then the browser's Accept-Language, then the default."""
+    if cookie_value in LOCALES:
+        return cookie_value  # type: ignore[return-value]
+    if accept_language:
+        ranked = []
+        for part in accept_language.split(","):
+            lang, _sep, q = part.strip().partition(";q=")
+            try:
+                weight = float(q) if q else 1.0
+            except ValueError:
+                weight = 0.0
+            ranked.append((weight, lang.strip().lower()))
+        for _w, lang in sorted(ranked, key=lambda r: -r[0]):
+            if lang.startswith("zh"):
+                return "zh_Hans"
+            if lang.startswith("en"):
+                return "en"
+    return DEFAULT_LOCALE
+
+
+@functools.cache
+def _babel_locale(code: str) -> Locale:
+    return Locale.parse("zh_Hans_CN" if code == "zh_Hans" else code)
+
+
+def tz() -> ZoneInfo:
+    from app.settings import get_settings
+
+    return ZoneInfo(get_settings().time_zone)
+
+
+def format_datetime(value: datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return ""
+    return _format_datetime(value, format=format, tzinfo=tz(), locale=_babel_locale(get_locale()))
+
+
+def format_date(value: date | datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(tz()).date()
+    return _format_date(value, format=format, locale=_babel_locale(get_locale()))

@@ -1,0 +1,83 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from app.core.sessions import LeanSessionConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+
+from app.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from app.core.errors import EXCEPTION_HANDLERS
+from app.core.middleware import RequestBasicsMiddleware
+from app.core.redis import close_redis, get_redis
+from app.core.render import get_env, static_dir
+from app.core import jobs
+from app.db import start_db, stop_db
+from app.directory.routes import ROUTES as DIRECTORY_ROUTES
+from app.health.routes import ROUTES as HEALTH_ROUTES
+from app.manage.routes import ROUTES as MANAGE_ROUTES
+from app.settings import get_settings
+from tenants.guards import PUBLIC, enforce_access
+from tenants.middleware import RequestContextMiddleware
+
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def route_handlers() -> list:
+    static = create_static_files_router(
+        path="/static",
+        directories=[static_dir()],
+        opt={"access": PUBLIC},
+        cache_control=None,
+        include_in_schema=False,
+        name="static",
+    )
+    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *HEALTH_ROUTES, static]
+
+
+async def _on_shutdown() -> None:
+    await jobs.close_pool()
+    await close_redis()
+    await stop_db()
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    session = LeanSessionConfig(
+        key="tiaojie_session",
+        max_age=SESSION_MAX_AGE,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+        store="sessions",
+        renew_on_access=True,
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="tiaojie_csrf",
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+    )
+    return Litestar(
+        route_handlers=route_handlers(),
+        middleware=[RequestBasicsMiddleware, session.middleware, RequestContextMiddleware],
+        csrf_config=csrf,
+        guards=[enforce_access],
+        exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[HTMXPlugin()],
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(get_env())),
+        stores={"sessions": RedisStore(get_redis(), namespace="tiaojie:sessions")},
+        on_startup=[start_db],
+        on_shutdown=[_on_shutdown],
+        openapi_config=None,
+        debug=False,
+    )

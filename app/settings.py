@@ -1,0 +1,97 @@
+"""Configuration, read once from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    redis_url: str
+    secret_key: str
+    base_url: str
+    default_locale: str
+    time_zone: str
+    var_dir: Path
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_password: str
+    smtp_security: str  # "none", "starttls" or "tls"
+    smtp_from: str
+    login_attempts: int
+    login_window_seconds: int
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def _secret_key(env: str, var_dir: Path) -> str:
+    key = os.environ.get("SECRET_KEY", "")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigurationError("SECRET_KEY must be set when TIAOJIE_ENV=production")
+    # Development: generate once and keep it, so sessions survive restarts.
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings() -> Settings:
+    env = os.environ.get("TIAOJIE_ENV", "development")
+    if env not in ("development", "production", "test"):
+        raise ConfigurationError(f"TIAOJIE_ENV must be development, production or test, not {env!r}")
+    var_dir = Path(os.environ.get("TIAOJIE_VAR_DIR", ROOT / "var"))
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'tiaojie.sqlite3'}"
+    port = os.environ.get("PORT", "8000")
+    host = os.environ.get("HOST", "127.0.0.1")
+    return Settings(
+        env=env,
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL", ""),
+        secret_key=_secret_key(env, var_dir),
+        base_url=os.environ.get("BASE_URL", f"http://{host}:{port}").rstrip("/"),
+        default_locale=os.environ.get("DEFAULT_LOCALE", "zh_Hans"),
+        time_zone=os.environ.get("TIME_ZONE", "Asia/Shanghai"),
+        var_dir=var_dir,
+        smtp_host=os.environ.get("SMTP_HOST", "localhost"),
+        smtp_port=int(os.environ.get("SMTP_PORT", "25")),
+        smtp_username=os.environ.get("SMTP_USERNAME", ""),
+        smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+        smtp_security=os.environ.get("SMTP_SECURITY", "none"),
+        smtp_from=os.environ.get("SMTP_FROM", "noreply@tiaojie.local"),
+        login_attempts=int(os.environ.get("LOGIN_MAX_ATTEMPTS", "5")),
+        login_window_seconds=int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
+    )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,14 @@
+from piccolo.conf.apps import AppRegistry
+
+from app.db import engine_from_url
+from app.settings import get_settings
+
+DB = engine_from_url(get_settings().database_url)
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "app.accounts.piccolo_app",
+        "tenants.piccolo_app",
+        "app.audit.piccolo_app",
+    ]
+)

@@ -1,0 +1,41 @@
+"""arq WorkerSettings: the same database and Redis settings as the web app."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+
+from app.db import start_db, stop_db
+from app.settings import get_settings
+from workers.heartbeat import heartbeat
+
+log = logging.getLogger("tiaojie.worker")
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    await start_db()
+    log.info("worker started")
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await stop_db()
+
+
+def redis_settings() -> RedisSettings:
+    url = get_settings().redis_url
+    if not url:
+        raise RuntimeError("REDIS_URL is not set")
+    return RedisSettings.from_dsn(url)
+
+
+class WorkerSettings:
+    functions: list = [heartbeat]
+    cron_jobs = [cron(heartbeat, second=0, run_at_startup=True, unique=True)]
+    on_startup = startup
+    on_shutdown = shutdown
+    redis_settings = redis_settings()
+    max_tries = 5
+    health_check_interval = 60
