@@ -35,6 +35,11 @@ async def migrate(quiet: bool = False) -> None:
 @click.group()
 def main() -> None:
     """Tiaojie (调解): outreach and training for the labour-dispute mediation network."""
+    from app import i18n
+
+    # Messages follow the terminal's language: Chinese for zh_*, English otherwise.
+    lang = os.environ.get("LC_ALL") or os.environ.get("LANG", "")
+    i18n.set_locale("zh_Hans" if lang.startswith("zh") else "en")
 
 
 @main.group()

@@ -46,8 +46,12 @@ async def atomic() -> AsyncIterator[None]:
 
 
 async def start_db() -> None:
+    from app.settings import get_settings
+
     engine = get_engine()
-    if isinstance(engine, PostgresEngine):
+    # A pool's connections belong to one event loop; tests drive the app from a
+    # second loop, so under TIAOJIE_ENV=test every query opens its own connection.
+    if isinstance(engine, PostgresEngine) and get_settings().env != "test":
         await engine.start_connection_pool(min_size=1, max_size=10)
 
 

@@ -6,7 +6,7 @@ import logging
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from app.core.sessions import LeanSessionConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
@@ -16,7 +16,7 @@ from litestar.template.config import TemplateConfig
 from app.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.middleware import RequestBasicsMiddleware
-from app.core.redis import close_redis, get_redis
+from app.core.redis import close_redis, new_redis
 from app.core.render import get_env, static_dir
 from app.core import jobs
 from app.db import start_db, stop_db
@@ -75,7 +75,7 @@ def create_app() -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(get_env())),
-        stores={"sessions": RedisStore(get_redis(), namespace="tiaojie:sessions")},
+        stores={"sessions": RedisStore(new_redis(), namespace="tiaojie:sessions", handle_client_shutdown=True)},
         on_startup=[start_db],
         on_shutdown=[_on_shutdown],
         openapi_config=None,

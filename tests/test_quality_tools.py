@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.quality import (
     AXE_JS_PATH,
-    CHROMIUM_ARGS,
     NPM_INSTALL_CMD,
     VNU_JAR_PATH,
     HtmlValidator,
@@ -114,17 +113,12 @@ def csp_server() -> Iterator[str]:
         thread.join(timeout=5)
 
 
-@pytest.fixture(scope="module")
-def quality_browser() -> Iterator[Browser]:
-    executable = require_chromium()  # fails (not skips) with the install command
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+@pytest.fixture
+def quality_browser(browser: Browser) -> Browser:
+    # pytest-playwright's session browser (Debian's Chromium, see conftest): one
+    # sync Playwright per process, shared with the other browser tests.
+    require_chromium()  # fails (not skips) with the install command
+    return browser
 
 
 @pytest.fixture

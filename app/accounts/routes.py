@@ -3,6 +3,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from litestar import Request, Response, get, post
+from litestar.params import FromQuery
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
@@ -33,7 +34,7 @@ def home_for(user) -> str:
 
 
 @get("/login", opt={"access": PUBLIC}, name="login")
-async def login_page(request: Request, next: str | None = None) -> Response:
+async def login_page(request: Request, next: FromQuery[str | None] = None) -> Response:
     if request.scope.get("user"):
         return Redirect(path=_safe_next(next) if next else home_for(request.scope["user"]))
     return render(request, "accounts/login.html", {"form": Form(), "next": _safe_next(next)})

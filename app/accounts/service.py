@@ -15,7 +15,13 @@ from app.i18n import gettext as _
 from app.settings import get_settings
 from tenants.tables import Membership, Role, Tenant
 
-_hasher = PasswordHasher()
+# Tests hash dozens of passwords per test; they use a cheap profile. Everything
+# else gets argon2-cffi's defaults (RFC 9106 low-memory profile).
+_hasher = (
+    PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    if get_settings().env == "test"
+    else PasswordHasher()
+)
 # Verified against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 

@@ -9,7 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect
 
-from app.core.render import render
+from app.core.render import render, request_path
 from app.i18n import gettext as _
 
 log = logging.getLogger("tiaojie.errors")
@@ -27,7 +27,7 @@ def _titles() -> dict[int, tuple[str, str]]:
 
 
 def login_redirect(request: Request, exc: NotAuthorizedException) -> Response:
-    target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="/")
+    target = "/login?next=" + quote(request_path(request) + (f"?{request.url.query}" if request.url.query else ""), safe="/")
     if request.headers.get("hx-request") == "true":
         return Response(content="", status_code=200, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)

@@ -8,6 +8,7 @@ periodic sweeps pick it up (DESIGN §3.7).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -21,7 +22,7 @@ from app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-_pool: ArqRedis | None = None
+_pools: dict[int, ArqRedis] = {}  # one per event loop, like app.core.redis
 
 
 @dataclass
@@ -38,19 +39,20 @@ _pending: ContextVar[_Pending | None] = ContextVar("pending_jobs", default=None)
 
 
 async def get_pool() -> ArqRedis:
-    global _pool
-    if _pool is None:
-        _pool = await create_pool(
-            RedisSettings.from_dsn(get_settings().redis_url), retry_jobs=True
-        )
-    return _pool
+    key = id(asyncio.get_running_loop())
+    pool = _pools.get(key)
+    if pool is None:
+        settings = RedisSettings.from_dsn(get_settings().redis_url)
+        settings.conn_timeout = 2
+        settings.conn_retries = 0
+        pool = _pools[key] = await create_pool(settings, retry_jobs=True)
+    return pool
 
 
 async def close_pool() -> None:
-    global _pool
-    if _pool is not None:
-        await _pool.aclose()
-        _pool = None
+    pool = _pools.pop(id(asyncio.get_running_loop()), None)
+    if pool is not None:
+        await pool.aclose()
 
 
 async def _send(name: str, *args: Any, **kwargs: Any) -> bool:

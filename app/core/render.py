@@ -72,6 +72,12 @@ def flash(request: Request, message: str, category: str = "success") -> None:
     session.setdefault("flash", []).append({"message": str(message), "category": category})
 
 
+def request_path(request: Request) -> str:
+    """The path as the browser sent it (Litestar drops a trailing slash from url.path)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else request.url.path
+
+
 def base_context(request: Request) -> dict[str, Any]:
     locale = i18n.get_locale()
     tenant = request.scope.get("state", {}).get("tenant")
@@ -85,7 +91,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "locale": locale,
         "html_lang": i18n.HTML_LANG[locale],
         "flashes": pop_flashes(request),
-        "path": request.url.path,
+        "path": request_path(request),
         "request_id": request.scope.get("state", {}).get("request_id", ""),
     }
 

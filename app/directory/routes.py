@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
 
@@ -15,7 +16,7 @@ from tenants.tables import KIND_LABELS
 
 
 @get("/", opt={"access": PUBLIC}, name="portal")
-async def portal(request: Request, q: str = "", district: str = "", kind: str = "") -> Response:
+async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[str] = "", kind: FromQuery[str] = "") -> Response:
     q = q.strip()[:100]
     rows = await service.find_organisations(q=q, district=district, kind=kind)
     return render(
@@ -33,7 +34,7 @@ async def portal(request: Request, q: str = "", district: str = "", kind: str = 
 
 
 @get("/o/{slug:str}/", opt={"access": PUBLIC}, name="tenant_public")
-async def tenant_public(request: Request, slug: str) -> Response:
+async def tenant_public(request: Request, slug: FromPath[str]) -> Response:
     tenant = await service.public_tenant(slug)
     if tenant is None:
         raise NotFoundException()
@@ -65,13 +66,18 @@ async def _tenant_form_page(request: Request, form, editing=None, status_code: i
     return render(
         request,
         "city/tenant_form.html",
-        {"form": form, "editing": editing, "parents": parents, "kinds": KIND_LABELS},
+        {
+            "form": form,
+            "editing": editing,
+            "parent_options": [(str(p["id"]), p["name"]) for p in parents],
+            "kinds": KIND_LABELS,
+        },
         status_code=status_code,
     )
 
 
 @get("/city/tenants/new", opt=city_access("admin"), name="city_tenant_new")
-async def city_tenant_new(request: Request, parent: str = "", kind: str = "") -> Response:
+async def city_tenant_new(request: Request, parent: FromQuery[str] = "", kind: FromQuery[str] = "") -> Response:
     form = service.tenant_form(initial={"parent": parent, "kind": kind})
     return await _tenant_form_page(request, form)
 
@@ -100,13 +106,13 @@ async def _city_tenant(slug: str) -> dict:
 
 
 @get("/city/tenants/{slug:str}/edit", opt=city_access("admin"), name="city_tenant_edit")
-async def city_tenant_edit(request: Request, slug: str) -> Response:
+async def city_tenant_edit(request: Request, slug: FromPath[str]) -> Response:
     tenant = await _city_tenant(slug)
     return await _tenant_form_page(request, service.tenant_form(initial=tenant), editing=tenant)
 
 
 @post("/city/tenants/{slug:str}/edit", opt=city_access("admin"), name="city_tenant_update")
-async def city_tenant_update(request: Request, slug: str) -> Response:
+async def city_tenant_update(request: Request, slug: FromPath[str]) -> Response:
     tenant = await _city_tenant(slug)
     form = service.tenant_form(await request.form())
     await service.validate_tenant_form(form, editing=tenant)

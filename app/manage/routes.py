@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from app.audit.service import recent_for_tenant, record
@@ -21,7 +22,7 @@ def _tenant(request: Request) -> dict:
 
 
 @get("/manage/{slug:str}/", opt=tenant_access("member"), name="manage_home")
-async def manage_home(request: Request, slug: str) -> Response:
+async def manage_home(request: Request, slug: FromPath[str]) -> Response:
     tenant = _tenant(request)
     members = await tenant_members(tenant["id"])
     return render(
@@ -32,13 +33,13 @@ async def manage_home(request: Request, slug: str) -> Response:
 
 
 @get("/manage/{slug:str}/settings", opt=tenant_access("admin"), name="manage_settings")
-async def manage_settings(request: Request, slug: str) -> Response:
+async def manage_settings(request: Request, slug: FromPath[str]) -> Response:
     form = Form(values={k: str(_tenant(request)[k] or "") for k in directory.PROFILE_FIELDS})
     return render(request, "manage/settings.html", {"form": form})
 
 
 @post("/manage/{slug:str}/settings", opt=tenant_access("admin"), name="manage_settings_save")
-async def manage_settings_save(request: Request, slug: str) -> Response:
+async def manage_settings_save(request: Request, slug: FromPath[str]) -> Response:
     tenant = _tenant(request)
     form = Form.from_data(await request.form(), directory.PROFILE_FIELDS)
     directory.validate_profile_form(form)
@@ -55,7 +56,7 @@ async def manage_settings_save(request: Request, slug: str) -> Response:
 
 
 @get("/manage/{slug:str}/audit", opt=tenant_access("admin"), name="manage_audit")
-async def manage_audit(request: Request, slug: str) -> Response:
+async def manage_audit(request: Request, slug: FromPath[str]) -> Response:
     return render(request, "manage/audit.html", {"entries": await recent_for_tenant()})
 
 

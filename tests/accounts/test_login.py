@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from app.audit.tables import AuditEntry
+from tenants.scope import unscoped
+from tests.support import World, csrf_token, login, redis_sync
+
+
+async def test_login_redirects_members_to_their_console(client, world):
+    resp = await login(client, world.users["a_staff"])
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/manage/district-a/"
+    page = await client.get("/manage/district-a/")
+    assert page.status_code == 200
+    assert "district-a name" in page.text
+
+
+async def test_city_admin_lands_on_city_console(client, world):
+    resp = await login(client, world.users["city_admin"])
+    assert resp.headers["location"] == "/city/"
+
+
+async def test_wrong_password_is_refused_with_message_and_email_kept(client, world):
+    resp = await login(client, world.users["a_staff"], "Wrong-pass-000")
+    assert resp.status_code == 400
+    assert "Wrong email or password." in resp.text
+    assert f'value="{world.users["a_staff"]}"' in resp.text
+    assert "Wrong-pass-000" not in resp.text
+    assert (await client.get("/manage/district-a/", follow_redirects=False)).status_code == 303
+
+
+async def test_bad_email_gets_field_message(client, world):
+    await client.get("/login")
+    resp = await client.post("/login", data={"email": "not-an-email", "password": "", "_csrf_token": csrf_token(client)})
+    assert resp.status_code == 400
+    assert 'id="f-email-error"' in resp.text and 'id="f-password-error"' in resp.text
+    assert 'value="not-an-email"' in resp.text
+
+
+async def test_login_is_rate_limited_then_lifts(client, world, monkeypatch):
+    email = world.users["a_staff"]
+    for _ in range(5):
+        assert (await login(client, email, "Wrong-pass-000")).status_code == 400
+    blocked = await login(client, email, World.PASSWORD)  # even the right password waits
+    assert blocked.status_code == 429
+    assert "Too many failed sign-in attempts" in blocked.text
+    # The block is a window, not a lockout: when it expires the owner gets in.
+    redis_sync().delete(f"tiaojie:rl:login:acct:{email}")
+    assert (await login(client, email, World.PASSWORD)).status_code == 303
+
+
+async def test_post_without_csrf_token_is_refused(client, world):
+    await client.get("/login")
+    resp = await client.post("/login", data={"email": world.users["a_staff"], "password": World.PASSWORD})
+    assert resp.status_code == 403
+    assert (await client.get("/manage/district-a/", follow_redirects=False)).status_code == 303
+
+
+async def test_logout_ends_session(client, world):
+    await login(client, world.users["a_staff"])
+    resp = await client.post("/logout", data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
+    assert resp.status_code == 303
+    page = await client.get("/manage/district-a/", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/login?next=/manage/district-a/")
+
+
+async def test_change_password(client, world):
+    email = world.users["a_staff"]
+    await login(client, email)
+    bad = await client.post(
+        "/account/password",
+        data={"current_password": "nope", "new_password": "short", "confirm_password": "short",
+              "_csrf_token": csrf_token(client)},
+    )
+    assert bad.status_code == 400 and "Your current password is not correct." in bad.text
+    weak = await client.post(
+        "/account/password",
+        data={"current_password": World.PASSWORD, "new_password": "short", "confirm_password": "short",
+              "_csrf_token": csrf_token(client)},
+    )
+    assert weak.status_code == 400 and "Use at least 10 characters." in weak.text
+    ok = await client.post(
+        "/account/password",
+        data={"current_password": World.PASSWORD, "new_password": "New-pass-2025", "confirm_password": "New-pass-2025",
+              "_csrf_token": csrf_token(client)},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    await client.post("/logout", data={"_csrf_token": csrf_token(client)})
+    assert (await login(client, email)).status_code == 400
+    assert (await login(client, email, "New-pass-2025")).status_code == 303
+    with unscoped("test reads the account audit trail"):
+        actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action)]
+    assert "account.password_changed" in actions
+
+
+async def test_anonymous_visitor_gets_no_session_cookie(client):
+    resp = await client.get("/")
+    assert resp.status_code == 200
+    assert "tiaojie_session" not in resp.headers.get("set-cookie", "")
