@@ -24,7 +24,9 @@ from app.directory.routes import ROUTES as DIRECTORY_ROUTES
 from app.health.routes import ROUTES as HEALTH_ROUTES
 from app.manage.routes import ROUTES as MANAGE_ROUTES
 from app.settings import get_settings
-from tenants.guards import PUBLIC, enforce_access
+from litestar.exceptions import ImproperlyConfiguredException
+
+from tenants.guards import PUBLIC, enforce_access, undeclared_routes
 from tenants.middleware import RequestContextMiddleware
 
 SESSION_MAX_AGE = 14 * 24 * 3600
@@ -67,7 +69,7 @@ def create_app() -> Litestar:
         cookie_samesite="lax",
         header_name="x-csrftoken",
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         middleware=[RequestBasicsMiddleware, session.middleware, RequestContextMiddleware],
         csrf_config=csrf,
@@ -81,3 +83,7 @@ def create_app() -> Litestar:
         openapi_config=None,
         debug=False,
     )
+    missing = undeclared_routes(app)
+    if missing:
+        raise ImproperlyConfiguredException("routes without an access declaration: " + ", ".join(missing))
+    return app

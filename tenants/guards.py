@@ -49,7 +49,27 @@ def parse_access(access: object) -> tuple[str, str | None]:
     raise ImproperlyConfiguredException(f"invalid access declaration {access!r}")
 
 
+def is_auto_options(handler: BaseRouteHandler) -> bool:
+    """Litestar's generated OPTIONS handler: answers with an Allow header, reads nothing."""
+    methods = getattr(handler, "http_methods", set())
+    return set(methods) == {"OPTIONS"} and "access" not in handler.opt
+
+
+def undeclared_routes(app) -> list[str]:
+    """Route handlers that declare no access (the app refuses to start with any)."""
+    missing = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if "access" not in handler.opt and not is_auto_options(handler):
+                missing.append(f"{route.path} {sorted(getattr(handler, 'http_methods', []))}")
+            elif "access" in handler.opt:
+                parse_access(handler.opt["access"])
+    return missing
+
+
 async def enforce_access(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    if is_auto_options(handler):
+        return
     if "access" not in handler.opt:
         raise ImproperlyConfiguredException(f"route {handler} declares no access")
     kind, role = parse_access(handler.opt["access"])

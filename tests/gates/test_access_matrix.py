@@ -1,0 +1,201 @@
+"""Every route the app registers, tried as every kind of person.
+
+Routes come from Litestar's route table, so a new route is covered the moment
+it exists. For each one the expected answer follows from its declared access
+(``opt={"access": ...}``) and the documented policy:
+
+  anonymous                      -> redirect to sign-in (public routes: served)
+  not a member / no such tenant  -> 404, the same for both
+  member whose role is too low   -> 403
+  the right role                 -> served (2xx/3xx, or 400/422 for an empty form)
+  unsafe method without CSRF     -> 403, for everyone
+
+A route whose path has a parameter this file cannot fill fails the test: add a
+sample for it to PARAM_SAMPLES.
+"""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from app.main import create_app
+from tenants.guards import is_auto_options
+from tests.support import World, csrf_token, login
+
+# Written out here, not imported: the test states the policy independently.
+ROLE_OK = {
+    "member": {"admin", "staff", "union_rep"},
+    "staff": {"admin", "staff"},
+    "admin": {"admin"},
+    "union_rep": {"admin", "union_rep"},
+}
+
+# The documented access of every route. A route missing here fails the suite:
+# whoever adds a route states here who may use it.
+EXPECTED_ACCESS: dict[tuple[str, str], str] = {
+    ("GET", "/"): "public",
+    ("GET", "/o/{slug:str}"): "public",
+    ("GET", "/login"): "public",
+    ("POST", "/login"): "public",
+    ("POST", "/lang"): "public",
+    ("GET", "/healthz"): "public",
+    ("GET", "/static/{file_path:path}"): "public",
+    ("POST", "/logout"): "login",
+    ("GET", "/account/password"): "login",
+    ("POST", "/account/password"): "login",
+    ("GET", "/manage/{slug:str}"): "tenant:member",
+    ("GET", "/manage/{slug:str}/settings"): "tenant:admin",
+    ("POST", "/manage/{slug:str}/settings"): "tenant:admin",
+    ("GET", "/manage/{slug:str}/audit"): "tenant:admin",
+    ("GET", "/city"): "city:staff",
+    ("GET", "/city/tenants/new"): "city:admin",
+    ("POST", "/city/tenants/new"): "city:admin",
+    ("GET", "/city/tenants/{slug:str}/edit"): "city:admin",
+    ("POST", "/city/tenants/{slug:str}/edit"): "city:admin",
+}
+
+# Tenants each tenant route is tried against: a district, a union, and none.
+TARGETS = ["a", "union", None]
+MISSING_SLUG = "no-such-tenant"
+
+# path parameter -> coroutine(world, target tenant key) giving a value for it.
+PARAM_SAMPLES: dict[str, Callable[[World, str | None], Awaitable[str]]] = {}
+
+
+async def _slug(world: World, target: str | None) -> str:
+    return world.tenants[target]["slug"] if target else MISSING_SLUG
+
+
+PARAM_SAMPLES["slug"] = _slug
+
+
+def _route_table() -> list[tuple[str, str, str, list[str]]]:
+    app = create_app()
+    rows = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if is_auto_options(handler):
+                continue
+            for method in sorted(handler.http_methods):
+                if method in ("HEAD", "OPTIONS"):
+                    continue
+                rows.append((route.path, method, handler.opt["access"], list(route.path_parameters)))
+    return rows
+
+
+ROUTES = _route_table()
+
+
+def _memberships(world: World) -> dict[str, dict[str, str]]:
+    """actor -> {tenant key: role}, from how tests/support.py builds the world."""
+    result: dict[str, dict[str, str]] = {}
+    for actor in world.users:
+        tenant_key, _, role = actor.rpartition("_")
+        if actor == "union_rep":
+            tenant_key, role = "union", "union_rep"
+        result[actor] = {tenant_key: role}
+    return result
+
+
+def expected(access: str, actor: str | None, target: str | None, memberships) -> str:
+    """What ``actor`` should get; ``target`` None means the URL names a missing tenant."""
+    allowed = _allowed(access, actor, target, memberships)
+    return "404" if allowed == "served" and target is None else allowed
+
+
+def _allowed(access: str, actor: str | None, target: str | None, memberships) -> str:
+    if access == "public":
+        return "served"
+    if actor is None:
+        return "login"
+    if access == "login":
+        return "served"
+    kind, role = access.split(":")
+    mine = memberships[actor]
+    if kind == "city":  # the slug of a city route names the organisation acted on
+        held = mine.get("city")
+    else:
+        held = mine.get(target) if target else None
+    if held is None:
+        return "404"
+    return "served" if held in ROLE_OK[role] else "403"
+
+
+def outcome(resp) -> str:
+    if resp.status_code in (302, 303) and resp.headers.get("location", "").startswith("/login?next="):
+        return "login"
+    if resp.status_code in (403, 404):
+        return str(resp.status_code)
+    if resp.status_code < 400 or resp.status_code in (400, 422):
+        return "served"
+    return f"unexpected {resp.status_code}"
+
+
+def test_every_route_declares_access_and_has_samples():
+    assert ROUTES, "no routes found"
+    problems = []
+    for path, method, access, params in ROUTES:
+        documented = EXPECTED_ACCESS.get((method, path))
+        if documented is None:
+            problems.append(f"{method} {path} declares {access!r} but has no expectation in EXPECTED_ACCESS")
+        elif documented != access:
+            problems.append(f"{method} {path} declares {access!r}, the documented access is {documented!r}")
+        for name in params:
+            if path.startswith("/static/"):
+                continue
+            if name not in PARAM_SAMPLES:
+                problems.append(f"{method} {path}: add a sample for path parameter {name!r}")
+    stale = set(EXPECTED_ACCESS) - {(m, p) for p, m, _a, _p in ROUTES}
+    problems += [f"EXPECTED_ACCESS lists {m} {p}, which no longer exists" for m, p in sorted(stale)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "path,method,access,params",
+    [r for r in ROUTES if not r[0].startswith("/static/")],
+    ids=[f"{r[1]} {r[0]}" for r in ROUTES if not r[0].startswith("/static/")],
+)
+async def test_route_answers_everyone_as_documented(world, path, method, access, params):
+    access = EXPECTED_ACCESS.get((method, path), access)  # behaviour is checked against the documented access
+    memberships = _memberships(world)
+    targets = TARGETS if "slug" in params else ["a"]
+    app = create_app()
+    failures = []
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        client.headers["Accept-Language"] = "en"
+        for actor in [None, *world.users]:
+            for target in targets:
+                url = path
+                for name in params:
+                    url = url.replace("{" + name + ":" + _param_type(path, name) + "}", await PARAM_SAMPLES[name](world, target))
+                client.cookies.clear()
+                if actor:
+                    assert (await login(client, world.users[actor])).status_code == 303
+                else:
+                    await client.get("/login")
+                want = expected(access, actor, target, memberships)
+                if method == "GET":
+                    got = outcome(await client.get(url, follow_redirects=False))
+                else:
+                    bare = await client.request(method, url, data={"x": "1"}, follow_redirects=False)
+                    if bare.status_code != 403:
+                        failures.append(f"{actor} {method} {url} without CSRF: {bare.status_code}")
+                    got = outcome(await client.request(method, url, data={"_csrf_token": csrf_token(client)},
+                                                       follow_redirects=False))
+                if got != want:
+                    failures.append(f"{actor or 'anonymous'} {method} {url}: expected {want}, got {got}")
+    assert not failures, "\n".join(failures)
+
+
+def _param_type(path: str, name: str) -> str:
+    start = path.index("{" + name + ":") + len(name) + 2
+    return path[start: path.index("}", start)]
+
+
+async def test_options_requests_are_answered_without_data(client):
+    resp = await client.options("/manage/district-a/")
+    assert resp.status_code in (200, 204)
+    assert "allow" in {k.lower() for k in resp.headers}
