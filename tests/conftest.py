@@ -27,6 +27,14 @@ _TMP = Path(tempfile.mkdtemp(prefix="tiaojie-test-"))
 atexit.register(shutil.rmtree, _TMP, True)
 
 
+def run_async(coro):
+    """Run a coroutine to completion from sync code, whatever loop is running here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _start_valkey() -> str:
     from app.devserver import start_embedded_redis
 
@@ -54,8 +62,8 @@ def _create_pg_database(base_url: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(create())
-    atexit.register(lambda: asyncio.run(drop()))
+    run_async(create())  # may be called while Playwright's loop runs (live_server)
+    atexit.register(lambda: asyncio.run(drop()))  # no loop runs at exit
     prefix = base_url.rsplit("/", 1)[0]
     return f"{prefix}/{name}"
 
@@ -104,14 +112,6 @@ async def _wipe_tables() -> None:
             if not tables:
                 return
     raise AssertionError(f"could not clean {tables}")
-
-
-def run_async(coro):
-    """Run a coroutine to completion from sync code, whatever loop is running here."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture(autouse=True)
