@@ -1,0 +1,80 @@
+"""Every page passes axe-core (WCAG 2.1 A/AA), fits a 360 px screen, and is valid HTML.
+
+Pages come from tests/gates/pages.py, which must list every HTML GET route.
+Forms with errors are checked too: the login form after a bad submission.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser
+
+from app.directory.demo import PASSWORD
+from tests.gates.pages import ERROR_PAGES, NOT_PAGES, PAGES
+from tests.gates.test_access_matrix import ROUTES
+from tests.quality import HtmlValidator, format_axe_violations, format_html_errors, horizontal_overflow, run_axe
+
+
+def test_every_html_page_is_listed():
+    get_routes = {path for path, method, _access, _params in ROUTES if method == "GET"}
+    missing = sorted(get_routes - set(PAGES) - NOT_PAGES)
+    assert not missing, f"add these pages to tests/gates/pages.py: {missing}"
+    stale = sorted(set(PAGES) - get_routes)
+    assert not stale, f"tests/gates/pages.py lists routes that no longer exist: {stale}"
+
+
+def _context(browser: Browser, base_url: str, account: str | None):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", base_url=base_url)
+    if account:
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("#f-email", account)
+        page.fill("#f-password", PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_load_state()
+        assert "/login" not in page.url, f"could not sign in as {account}"
+        page.close()
+    return context
+
+
+@pytest.mark.browser
+def test_pages_are_accessible_fit_phones_and_are_valid_html(browser: Browser, base_url: str):
+    visits: dict[str | None, list[str]] = {}
+    for entries in PAGES.values():
+        for account, url in entries:
+            visits.setdefault(account, []).append(url)
+    for account, url in ERROR_PAGES:
+        visits.setdefault(account, []).append(url)
+
+    validator = HtmlValidator()
+    problems: list[str] = []
+    for account, urls in visits.items():
+        context = _context(browser, base_url, account)
+        page = context.new_page()
+        for url in urls:
+            response = page.goto(url)
+            assert response is not None
+            name = f"{account or 'anonymous'} {url}"
+            validator.add(name, response.text())
+            violations = run_axe(page)
+            if violations:
+                problems.append(format_axe_violations(name, violations))
+            overflow = horizontal_overflow(page)
+            if overflow > 0:
+                problems.append(f"{name}: scrolls {overflow}px sideways at 360px wide")
+        if account is None:
+            # A form with errors beside its fields.
+            page.goto("/login")
+            page.fill("#f-email", "not-an-email")
+            page.click("button[type=submit].primary")
+            page.wait_for_selector("#f-email-error")
+            validator.add("login with errors", page.content())
+            violations = run_axe(page)
+            if violations:
+                problems.append(format_axe_violations("login with errors", violations))
+        context.close()
+
+    html_errors = validator.errors()
+    if any(html_errors.values()):
+        problems.append(format_html_errors(html_errors))
+    assert not problems, "\n\n".join(problems)
