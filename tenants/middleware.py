@@ -54,8 +54,22 @@ async def load_current_user(user_id: int) -> CurrentUser | None:
     )
 
 
-async def load_tenant(slug: str) -> dict | None:
-    return await Tenant.select().where(Tenant.slug == slug).first()
+_tenants: dict[tuple[str, str], dict | None] = {}
+
+
+async def load_tenant(slug: str, scope: dict | None = None) -> dict | None:
+    """The tenant row by slug, cached per public version (tenant edits bump it)."""
+    from app.core.pagecache import current_version
+
+    version = await current_version(scope) if scope is not None else None
+    if version is not None and (version, slug) in _tenants:
+        return _tenants[(version, slug)]
+    tenant = await Tenant.select().where(Tenant.slug == slug).first()
+    if version is not None:
+        if len(_tenants) > 4096:
+            _tenants.clear()
+        _tenants[(version, slug)] = tenant
+    return tenant
 
 
 class RequestContextMiddleware:
@@ -71,7 +85,7 @@ class RequestContextMiddleware:
         scope["user"] = await load_current_user(int(user_id)) if user_id else None
         state = scope.setdefault("state", {})
         match = _TENANT_PATH.match(scope["path"])
-        tenant = await load_tenant(match.group(1)) if match else None
+        tenant = await load_tenant(match.group(1), scope) if match else None
         state["tenant"] = tenant
         if tenant is None:
             await self.app(scope, receive, send)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from litestar import Request, Response, get, post
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
@@ -99,11 +99,11 @@ async def password_submit(request: Request) -> Response:
     return render(request, "accounts/password.html", {"form": form}, status_code=400)
 
 
-@post("/lang", opt={"access": PUBLIC}, name="set_language")
-async def set_language(request: Request) -> Response:
-    data = await request.form()
-    locale = data.get("locale", "")
-    target = _safe_next(data.get("next"))
+@get("/lang/{locale:str}", opt={"access": PUBLIC}, name="set_language")
+async def set_language(locale: FromPath[str], next: FromQuery[str | None] = None) -> Response:
+    """A plain link, so it works everywhere and keeps public pages free of per-visitor tokens;
+    it only stores a display preference."""
+    target = _safe_next(next)
     cookies = []
     if locale in LOCALES:
         cookies.append(Cookie(key=LOCALE_COOKIE, value=locale, max_age=365 * 86400, samesite="lax", path="/"))

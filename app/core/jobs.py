@@ -13,7 +13,7 @@ import logging
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
@@ -28,9 +28,13 @@ _pools: dict[int, ArqRedis] = {}  # one per event loop, like app.core.redis
 @dataclass
 class _Pending:
     jobs: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+    callbacks: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
 
     async def flush(self) -> None:
         jobs, self.jobs = self.jobs, []
+        callbacks, self.callbacks = self.callbacks, []
+        for callback in callbacks:
+            await callback()
         for name, args, kwargs in jobs:
             await _send(name, *args, **kwargs)
 
@@ -72,6 +76,16 @@ async def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
         pending.jobs.append((name, args, kwargs))
     else:
         await _send(name, *args, **kwargs)
+
+
+async def after_commit(callback: Callable[[], Awaitable[Any]]) -> None:
+    """Run ``callback`` once the current ``atomic()`` commits (now, outside one)."""
+    pending = _pending.get()
+    if pending is not None:
+        if callback not in pending.callbacks:
+            pending.callbacks.append(callback)
+    else:
+        await callback()
 
 
 @asynccontextmanager

@@ -6,6 +6,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
 
 from app.audit.service import record
+from app.core.pagecache import serve_cached
 from app.core.render import flash, render
 from app.db import atomic
 from app.directory import service
@@ -15,37 +16,48 @@ from tenants.scope import unscoped
 from tenants.tables import KIND_LABELS
 
 
+def kind_labels() -> dict[str, str]:
+    """Kind labels translated once per render, not once per listed organisation."""
+    return {code: str(label) for code, label in KIND_LABELS.items()}
+
+
 @get("/", opt={"access": PUBLIC}, name="portal")
 async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[str] = "", kind: FromQuery[str] = "") -> Response:
     q = q.strip()[:100]
-    rows = await service.find_organisations(q=q, district=district, kind=kind)
-    return render(
-        request,
-        "directory/portal.html",
-        {
-            "groups": service.group_by_district(rows),
-            "count": len(rows),
-            "districts": await service.districts(),
-            "kinds": KIND_LABELS,
-            "filters": {"q": q, "district": district, "kind": kind},
-        },
-        block="results",
-    )
+
+    async def page() -> Response:
+        rows = await service.find_organisations(q=q, district=district, kind=kind)
+        return render(
+            request,
+            "directory/portal.html",
+            {
+                "groups": service.group_by_district(rows),
+                "count": len(rows),
+                "districts": await service.districts(),
+                "kinds": kind_labels(),
+                "filters": {"q": q, "district": district, "kind": kind},
+            },
+            block="results",
+        )
+
+    return await serve_cached(request, page)
 
 
 @get("/o/{slug:str}/", opt={"access": PUBLIC}, name="tenant_public")
 async def tenant_public(request: Request, slug: FromPath[str]) -> Response:
-    tenant = await service.public_tenant(slug)
-    if tenant is None:
+    tenant = request.scope["state"]["tenant"]
+    if tenant is None or not tenant["active"]:
         raise NotFoundException()
-    parent = None
-    if tenant["parent"]:
-        parent = await service.public_tenant_by_id(tenant["parent"])
-    return render(
-        request,
-        "directory/tenant_public.html",
-        {"org": tenant, "parent": parent, "kinds": KIND_LABELS},
-    )
+
+    async def page() -> Response:
+        parent = await service.public_tenant_by_id(tenant["parent"]) if tenant["parent"] else None
+        return render(
+            request,
+            "directory/tenant_public.html",
+            {"org": tenant, "parent": parent, "kinds": kind_labels()},
+        )
+
+    return await serve_cached(request, page)
 
 
 # --- the city center's console -------------------------------------------------

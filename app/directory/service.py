@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from app.core import pagecache
 from app.core.forms import Form
+from app.core.jobs import after_commit
 from app.i18n import gettext as _
 from tenants.tables import ALLOWED_PARENTS, KIND_LABELS, Tenant, TenantKind
 
@@ -69,10 +71,6 @@ def group_by_district(rows: list[dict[str, Any]]) -> "OrderedDict[str, list[dict
     for row in sorted(rows, key=lambda r: (r["district"] != "", r["district"], KIND_ORDER.index(r["kind"]), r["name"])):
         groups.setdefault(row["district"], []).append(row)
     return groups
-
-
-async def public_tenant(slug: str) -> dict[str, Any] | None:
-    return await Tenant.select().where((Tenant.slug == slug) & (Tenant.active == True)).first()  # noqa: E712
 
 
 async def tenant_tree() -> list[dict[str, Any]]:
@@ -165,6 +163,7 @@ def _row_values(form: Form) -> dict[str, Any]:
 async def create_tenant(form: Form) -> int:
     tenant = Tenant(**_row_values(form))
     await tenant.save()
+    await after_commit(pagecache.bump)
     return tenant.id
 
 
@@ -175,6 +174,7 @@ async def update_tenant(tenant_id: int, form: Form) -> dict[str, Any]:
     changes = {k: [before[k], v] for k, v in values.items() if before.get(k) != v}
     if changes:
         await Tenant.update({getattr(Tenant, k): v for k, v in values.items()}).where(Tenant.id == tenant_id)
+        await after_commit(pagecache.bump)
     return changes
 
 
@@ -187,6 +187,7 @@ async def update_profile(tenant_id: int, form: Form) -> dict[str, Any]:
     changes = {k: [before[k], v] for k, v in values.items() if before.get(k) != v}
     if changes:
         await Tenant.update({getattr(Tenant, k): v for k, v in values.items()}).where(Tenant.id == tenant_id)
+        await after_commit(pagecache.bump)
     return changes
 
 

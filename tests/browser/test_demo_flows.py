@@ -57,7 +57,7 @@ def test_district_staff_sees_own_console_and_not_others(page: Page, base_url: st
 
 def test_language_switch_to_english(page: Page, base_url: str):
     page.goto(base_url + "/o/chengdong/")
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(base_url + "/o/chengdong/")
     expect(page.get_by_text("Office hours")).to_be_visible()

@@ -59,11 +59,12 @@ async def test_pages_default_to_simplified_chinese_and_switch_to_english(client,
     assert '<html lang="zh-CN">' in resp.text
     assert "谁" in resp.text or "调解" in resp.text  # translated, not the English msgid
     assert "Who should I contact?" not in resp.text
-    switched = await client.post("/lang", data={"locale": "en", "next": "/o/district-a/", "_csrf_token": csrf_token(client)},
-                                 follow_redirects=False)
+    switched = await client.get("/lang/en", params={"next": "/o/district-a/"}, follow_redirects=False)
     assert switched.status_code == 303 and switched.headers["location"] == "/o/district-a/"
     resp = await client.get("/")
     assert '<html lang="en">' in resp.text and "Who should I contact?" in resp.text
+    evil = await client.get("/lang/en", params={"next": "https://evil.example/"}, follow_redirects=False)
+    assert evil.headers["location"] == "/"
 
 
 async def test_admin_edits_profile_with_validation_and_audit(client, world):

@@ -32,4 +32,4 @@ ERROR_PAGES: list[tuple[str | None, str]] = [
 ]
 
 # GET routes that answer something other than an HTML page.
-NOT_PAGES = {"/healthz", "/static/{file_path:path}"}
+NOT_PAGES = {"/healthz", "/static/{file_path:path}", "/lang/{locale:str}"}

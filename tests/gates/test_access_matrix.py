@@ -40,7 +40,7 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/o/{slug:str}"): "public",
     ("GET", "/login"): "public",
     ("POST", "/login"): "public",
-    ("POST", "/lang"): "public",
+    ("GET", "/lang/{locale:str}"): "public",
     ("GET", "/healthz"): "public",
     ("GET", "/static/{file_path:path}"): "public",
     ("POST", "/logout"): "login",
@@ -69,7 +69,12 @@ async def _slug(world: World, target: str | None) -> str:
     return world.tenants[target]["slug"] if target else MISSING_SLUG
 
 
+async def _locale(world: World, target: str | None) -> str:
+    return "en"
+
+
 PARAM_SAMPLES["slug"] = _slug
+PARAM_SAMPLES["locale"] = _locale
 
 
 def _route_table() -> list[tuple[str, str, str, list[str]]]:

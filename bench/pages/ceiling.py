@@ -1,0 +1,27 @@
+"""The framework's ceiling: Litestar rendering a Jinja template with N items, no database."""
+
+from __future__ import annotations
+
+import os
+
+from jinja2 import Environment, DictLoader
+from litestar import Litestar, Response, get
+
+ITEMS = [
+    {"slug": f"org-{i}", "name": f"海安某某调解组织 {i}", "kind": "企业劳动争议调解委员会", "address": f"海安市某路 {i} 号"}
+    for i in range(int(os.environ.get("CEILING_ITEMS", "60")))
+]
+
+TEMPLATE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>ceiling</title></head>
+<body><main><h1>调解组织</h1><ul>{% for org in items %}<li><a href="/o/{{ org.slug }}/">{{ org.name }}</a>
+<span>{{ org.kind }}</span><span>{{ org.address }}</span></li>{% endfor %}</ul></main></body></html>"""
+
+env = Environment(loader=DictLoader({"page.html": TEMPLATE}), autoescape=True)
+
+
+@get("/")
+async def page() -> Response:
+    return Response(env.get_template("page.html").render(items=ITEMS), media_type="text/html")
+
+
+app = Litestar([page])
