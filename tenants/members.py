@@ -1,16 +1,90 @@
-"""Reading a tenant's members (the membership table is keyed by tenant)."""
+"""A tenant's members: who they are, adding people, changing roles, removing them.
+
+All of it runs inside the tenant's scope (Membership is tenant-scoped)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tenants.tables import Membership
+from app.accounts import service as accounts
+from app.accounts.tables import User
+from app.i18n import gettext as _
+from tenants.scope import get_in_scope
+from tenants.tables import Membership, Role, TenantKind
 
 
-async def tenant_members(tenant_id: int) -> list[dict[str, Any]]:
-    return await Membership.select(
+class MemberError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def roles_for(kind: str) -> list[str]:
+    """Unions have representatives; every other organisation has staff."""
+    if kind == TenantKind.union.value:
+        return [Role.admin.value, Role.union_rep.value]
+    return [Role.admin.value, Role.staff.value]
+
+
+async def tenant_members(tenant_id: int | None = None) -> list[dict[str, Any]]:
+    """Members of the active tenant scope (``tenant_id`` narrows an unscoped read)."""
+    query = Membership.select(
         Membership.id,
         Membership.role,
+        Membership.user.id.as_alias("user_id"),
         Membership.user.name.as_alias("name"),
         Membership.user.email.as_alias("email"),
-    ).where(Membership.tenant == tenant_id).order_by(Membership.role).order_by(Membership.user.name)
+    )
+    if tenant_id is not None:
+        query = query.where(Membership.tenant == tenant_id)
+    return await query.order_by(Membership.role).order_by(Membership.user.name)
+
+
+async def add_member(tenant: dict[str, Any], email: str, name: str, role: str, password: str) -> tuple[int, bool]:
+    """Add a person by email; a new account needs a name and an initial password.
+    Returns (user id, whether the account was created)."""
+    if role not in roles_for(tenant["kind"]):
+        raise MemberError("role", _("Choose one of the options."))
+    email = accounts.normalize_email(email)
+    user = await User.select(User.id).where(User.email == email).first()
+    if user:
+        if await Membership.exists().where(Membership.user == user["id"]):
+            raise MemberError("email", _("This person is already a member."))
+        user_id, created = user["id"], False
+    else:
+        if not name:
+            raise MemberError("name", _("There is no account with this email yet: enter the person's name."))
+        if not password:
+            raise MemberError("password", _("There is no account with this email yet: set an initial password."))
+        try:
+            user_id = await accounts.create_user(email, password, name)
+        except accounts.AccountError as exc:
+            raise MemberError(exc.field, exc.message) from None
+        created = True
+    await Membership(user=user_id, tenant=tenant["id"], role=role).save()
+    return user_id, created
+
+
+async def _admin_count() -> int:
+    return await Membership.count().where(Membership.role == Role.admin.value)
+
+
+async def change_role(tenant: dict[str, Any], membership_id: Any, role: str) -> dict[str, Any]:
+    member = await get_in_scope(Membership, membership_id)
+    if role not in roles_for(tenant["kind"]):
+        raise MemberError("role", _("Choose one of the options."))
+    if member.role == Role.admin.value and role != Role.admin.value and await _admin_count() <= 1:
+        raise MemberError("role", _("An organisation needs at least one admin."))
+    before = member.role
+    member.role = role
+    await member.save()
+    return {"user_id": member.user, "from": before, "to": role}
+
+
+async def remove_member(membership_id: Any) -> dict[str, Any]:
+    member = await get_in_scope(Membership, membership_id)
+    if member.role == Role.admin.value and await _admin_count() <= 1:
+        raise MemberError("member", _("An organisation needs at least one admin."))
+    await member.remove()
+    return {"user_id": member.user, "role": member.role}

@@ -13,7 +13,7 @@ import re
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from tenants.context import CurrentUser, MembershipRef, TenantRef
-from tenants.scope import tenant_scope
+from tenants.scope import tenant_scope, unscoped
 from tenants.tables import Membership, Tenant
 
 _TENANT_PATH = re.compile(r"^/(?:o|manage)/([a-z0-9][a-z0-9-]{0,63})(?:/|$)")
@@ -29,17 +29,18 @@ async def load_current_user(user_id: int) -> CurrentUser | None:
     )
     if user is None:
         return None
-    rows = (
-        await Membership.select(
-            Membership.role,
-            Membership.tenant.id,
-            Membership.tenant.slug,
-            Membership.tenant.name,
-            Membership.tenant.kind,
+    with unscoped("a person's own memberships span tenants"):
+        rows = (
+            await Membership.select(
+                Membership.role,
+                Membership.tenant.id,
+                Membership.tenant.slug,
+                Membership.tenant.name,
+                Membership.tenant.kind,
+            )
+            .where((Membership.user == user_id) & (Membership.tenant.active == True))  # noqa: E712
+            .order_by(Membership.id)
         )
-        .where((Membership.user == user_id) & (Membership.tenant.active == True))  # noqa: E712
-        .order_by(Membership.id)
-    )
     memberships = tuple(
         MembershipRef(
             tenant=TenantRef(

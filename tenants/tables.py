@@ -17,6 +17,7 @@ from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from app.i18n import lazy_gettext as _l
+from tenants.scope import TenantScoped
 
 
 class TenantKind(str, Enum):
@@ -83,8 +84,11 @@ class Tenant(Table):
         return Readable(template="%s", columns=[cls.name])
 
 
-class Membership(Table):
-    """A person's role in one tenant; a person may belong to several tenants."""
+class Membership(TenantScoped, Table):
+    """A person's role in one tenant; a person may belong to several tenants.
+
+    Tenant-scoped: a tenant's member list is its private data. A person's own
+    memberships span tenants and are read with an explicit ``unscoped``."""
 
     user = ForeignKey(
         LazyTableReference("User", module_path="app.accounts.tables"), index=True

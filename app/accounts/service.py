@@ -13,6 +13,7 @@ from app.accounts.tables import User
 from app.core import ratelimit
 from app.i18n import gettext as _
 from app.settings import get_settings
+from tenants.scope import tenant_scope
 from tenants.tables import Membership, Role, Tenant
 
 # Tests hash dozens of passwords per test; they use a cheap profile. Everything
@@ -66,16 +67,16 @@ async def create_user(email: str, password: str, name: str, phone: str = "") -> 
 
 
 async def add_membership(user_id: int, tenant_id: int, role: str) -> None:
+    """Give a person a role in a tenant (replacing any role they had there)."""
     if role not in {r.value for r in Role}:
         raise AccountError("role", _("Unknown role."))
-    existing = await Membership.objects().where(
-        (Membership.user == user_id) & (Membership.tenant == tenant_id)
-    ).first()
-    if existing:
-        existing.role = role
-        await existing.save()
-    else:
-        await Membership(user=user_id, tenant=tenant_id, role=role).save()
+    with tenant_scope(tenant_id):
+        existing = await Membership.objects().where(Membership.user == user_id).first()
+        if existing:
+            existing.role = role
+            await existing.save()
+        else:
+            await Membership(user=user_id, tenant=tenant_id, role=role).save()
 
 
 async def tenant_by_slug(slug: str) -> dict | None:

@@ -12,7 +12,9 @@ from app.db import atomic
 from app.directory import service
 from app.i18n import gettext as _
 from tenants.guards import PUBLIC, city_access
-from tenants.scope import unscoped
+from app.core.forms import Form
+from tenants import members
+from tenants.scope import tenant_scope, unscoped
 from tenants.tables import KIND_LABELS
 
 
@@ -73,8 +75,12 @@ async def city_home(request: Request) -> Response:
     return render(request, "city/home.html", {"tree": tree, "kinds": KIND_LABELS, "counts": counts})
 
 
-async def _tenant_form_page(request: Request, form, editing=None, status_code: int = 200) -> Response:
+async def _tenant_form_page(request: Request, form, editing=None, status_code: int = 200, admin_form=None) -> Response:
     parents = await service.parent_choices()
+    admins = []
+    if editing:
+        with tenant_scope(editing["id"]):
+            admins = [m for m in await members.tenant_members() if m["role"] == "admin"]
     return render(
         request,
         "city/tenant_form.html",
@@ -83,6 +89,8 @@ async def _tenant_form_page(request: Request, form, editing=None, status_code: i
             "editing": editing,
             "parent_options": [(str(p["id"]), p["name"]) for p in parents],
             "kinds": KIND_LABELS,
+            "admins": admins,
+            "admin_form": admin_form or Form(),
         },
         status_code=status_code,
     )
@@ -141,4 +149,32 @@ async def city_tenant_update(request: Request, slug: FromPath[str]) -> Response:
     return Redirect(path="/city/", status_code=303)
 
 
-ROUTES = [portal, tenant_public, city_home, city_tenant_new, city_tenant_create, city_tenant_edit, city_tenant_update]
+@post("/city/tenants/{slug:str}/admins", opt=city_access("admin"), name="city_tenant_add_admin")
+async def city_tenant_add_admin(request: Request, slug: FromPath[str]) -> Response:
+    """The city gives a new organisation its first administrator (or another one)."""
+    tenant = await _city_tenant(slug)
+    form = Form.from_data(await request.form(), ["email", "name", "password"])
+    form.required("email")
+    form.email("email")
+    if form.ok:
+        try:
+            with tenant_scope(tenant["id"]):
+                async with atomic():
+                    user_id, created = await members.add_member(
+                        tenant, form["email"], form["name"], "admin", form["password"]
+                    )
+            user = request.scope["user"]
+            await record(user, "tenant.admin_added", tenant_id=user.city_membership.tenant.id, target=slug,
+                         detail={"tenant_id": tenant["id"], "user_id": user_id, "account_created": created},
+                         ip=request.client.host if request.client else "")
+        except members.MemberError as exc:
+            form.error(exc.field, exc.message)
+        else:
+            flash(request, _("%(email)s now administers %(name)s.", email=form["email"], name=tenant["name"]))
+            return Redirect(path=f"/city/tenants/{slug}/edit", status_code=303)
+    form.values["password"] = ""
+    return await _tenant_form_page(request, service.tenant_form(initial=tenant), editing=tenant,
+                                   status_code=422, admin_form=form)
+
+
+ROUTES = [city_tenant_add_admin, portal, tenant_public, city_home, city_tenant_new, city_tenant_create, city_tenant_edit, city_tenant_update]

@@ -13,7 +13,7 @@ from app.db import atomic
 from app.directory import service as directory
 from app.i18n import gettext as _
 from tenants.guards import tenant_access
-from tenants.members import tenant_members
+from tenants import members
 from tenants.tables import KIND_LABELS, ROLE_LABELS
 
 
@@ -23,12 +23,11 @@ def _tenant(request: Request) -> dict:
 
 @get("/manage/{slug:str}/", opt=tenant_access("member"), name="manage_home")
 async def manage_home(request: Request, slug: FromPath[str]) -> Response:
-    tenant = _tenant(request)
-    members = await tenant_members(tenant["id"])
+    member_list = await members.tenant_members()
     return render(
         request,
         "manage/home.html",
-        {"members": members, "kinds": KIND_LABELS, "roles": ROLE_LABELS},
+        {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS},
     )
 
 
@@ -50,9 +49,90 @@ async def manage_settings_save(request: Request, slug: FromPath[str]) -> Respons
         if changes:
             await record(request.scope["user"], "tenant.profile_updated", tenant_id=tenant["id"],
                          target=tenant["slug"], detail={"changes": changes},
-                         ip=request.client.host if request.client else "")
+                         ip=_ip(request))
     flash(request, _("Settings saved."))
     return Redirect(path=f"/manage/{slug}/settings", status_code=303)
+
+
+MEMBER_FIELDS = ["email", "name", "role", "password"]
+
+
+async def _members_page(request: Request, form: Form, status_code: int = 200, row_errors=None) -> Response:
+    tenant = _tenant(request)
+    return render(
+        request,
+        "manage/members.html",
+        {
+            "members": await members.tenant_members(),
+            "form": form,
+            "role_options": [(r, ROLE_LABELS[r]) for r in members.roles_for(tenant["kind"])],
+            "row_errors": row_errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@get("/manage/{slug:str}/members", opt=tenant_access("admin"), name="manage_members")
+async def manage_members(request: Request, slug: FromPath[str]) -> Response:
+    return await _members_page(request, Form(values={"role": members.roles_for(_tenant(request)["kind"])[-1]}))
+
+
+@post("/manage/{slug:str}/members", opt=tenant_access("admin"), name="manage_members_add")
+async def manage_members_add(request: Request, slug: FromPath[str]) -> Response:
+    tenant = _tenant(request)
+    form = Form.from_data(await request.form(), MEMBER_FIELDS)
+    form.required("email", "role")
+    form.email("email")
+    form.max_length("name", 100)
+    if form.ok:
+        try:
+            async with atomic():
+                user_id, created = await members.add_member(
+                    tenant, form["email"], form["name"], form["role"], form["password"]
+                )
+                await record(request.scope["user"], "member.added", tenant_id=tenant["id"], target=form["email"],
+                             detail={"user_id": user_id, "role": form["role"], "account_created": created},
+                             ip=_ip(request))
+        except members.MemberError as exc:
+            form.error(exc.field, exc.message)
+        else:
+            flash(request, _("%(email)s is now a member.", email=form["email"]))
+            return Redirect(path=f"/manage/{slug}/members", status_code=303)
+    form.values["password"] = ""
+    return await _members_page(request, form, status_code=422)
+
+
+@post("/manage/{slug:str}/members/{member_id:int}/role", opt=tenant_access("admin"), name="manage_member_role")
+async def manage_member_role(request: Request, slug: FromPath[str], member_id: FromPath[int]) -> Response:
+    tenant = _tenant(request)
+    data = await request.form()
+    try:
+        async with atomic():
+            change = await members.change_role(tenant, member_id, str(data.get("role", "")))
+            await record(request.scope["user"], "member.role_changed", tenant_id=tenant["id"],
+                         target=str(member_id), detail=change, ip=_ip(request))
+    except members.MemberError as exc:
+        return await _members_page(request, Form(), status_code=422, row_errors={member_id: exc.message})
+    flash(request, _("Role changed."))
+    return Redirect(path=f"/manage/{slug}/members", status_code=303)
+
+
+@post("/manage/{slug:str}/members/{member_id:int}/remove", opt=tenant_access("admin"), name="manage_member_remove")
+async def manage_member_remove(request: Request, slug: FromPath[str], member_id: FromPath[int]) -> Response:
+    tenant = _tenant(request)
+    try:
+        async with atomic():
+            removed = await members.remove_member(member_id)
+            await record(request.scope["user"], "member.removed", tenant_id=tenant["id"],
+                         target=str(member_id), detail=removed, ip=_ip(request))
+    except members.MemberError as exc:
+        return await _members_page(request, Form(), status_code=422, row_errors={member_id: exc.message})
+    flash(request, _("Member removed."))
+    return Redirect(path=f"/manage/{slug}/members", status_code=303)
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
 @get("/manage/{slug:str}/audit", opt=tenant_access("admin"), name="manage_audit")
@@ -60,4 +140,13 @@ async def manage_audit(request: Request, slug: FromPath[str]) -> Response:
     return render(request, "manage/audit.html", {"entries": await recent_for_tenant()})
 
 
-ROUTES = [manage_home, manage_settings, manage_settings_save, manage_audit]
+ROUTES = [
+    manage_home,
+    manage_settings,
+    manage_settings_save,
+    manage_members,
+    manage_members_add,
+    manage_member_role,
+    manage_member_remove,
+    manage_audit,
+]

@@ -20,6 +20,7 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/manage/{slug:str}": [(DISTRICT_STAFF, "/manage/chengdong/"), (UNION_REP, "/manage/union-city/")],
     "/manage/{slug:str}/settings": [(DISTRICT_ADMIN, "/manage/chengdong/settings")],
     "/manage/{slug:str}/audit": [(DISTRICT_ADMIN, "/manage/chengdong/audit")],
+    "/manage/{slug:str}/members": [(DISTRICT_ADMIN, "/manage/chengdong/members")],
     "/city": [(CITY_ADMIN, "/city/")],
     "/city/tenants/new": [(CITY_ADMIN, "/city/tenants/new")],
     "/city/tenants/{slug:str}/edit": [(CITY_ADMIN, "/city/tenants/chengdong/edit")],

@@ -50,6 +50,11 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/manage/{slug:str}/settings"): "tenant:admin",
     ("POST", "/manage/{slug:str}/settings"): "tenant:admin",
     ("GET", "/manage/{slug:str}/audit"): "tenant:admin",
+    ("GET", "/manage/{slug:str}/members"): "tenant:admin",
+    ("POST", "/manage/{slug:str}/members"): "tenant:admin",
+    ("POST", "/manage/{slug:str}/members/{member_id:int}/role"): "tenant:admin",
+    ("POST", "/manage/{slug:str}/members/{member_id:int}/remove"): "tenant:admin",
+    ("POST", "/city/tenants/{slug:str}/admins"): "city:admin",
     ("GET", "/city"): "city:staff",
     ("GET", "/city/tenants/new"): "city:admin",
     ("POST", "/city/tenants/new"): "city:admin",
@@ -73,7 +78,24 @@ async def _locale(world: World, target: str | None) -> str:
     return "en"
 
 
+async def _member_id(world: World, target: str | None) -> str:
+    """A fresh membership of the target tenant (district-b's when the tenant is missing),
+    of a person who is not one of the actors, so changing it disturbs no one."""
+    import uuid
+
+    from app.accounts.service import add_membership, create_user
+    from tenants.members import roles_for, tenant_members
+    from tenants.scope import tenant_scope
+
+    tenant = world.tenants[target or "b"]
+    user_id = await create_user(f"sample-{uuid.uuid4().hex[:8]}@test.tiaojie.cn", World.PASSWORD, "sample")
+    await add_membership(user_id, tenant["id"], roles_for(tenant["kind"])[-1])
+    with tenant_scope(tenant["id"]):
+        return str(next(r["id"] for r in await tenant_members() if r["user_id"] == user_id))
+
+
 PARAM_SAMPLES["slug"] = _slug
+PARAM_SAMPLES["member_id"] = _member_id
 PARAM_SAMPLES["locale"] = _locale
 
 
