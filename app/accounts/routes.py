@@ -12,6 +12,7 @@ from app.audit.service import record
 from app.core.forms import Form
 from app.core.middleware import LOCALE_COOKIE
 from app.core.render import flash, render
+from app.core.sessions import rotate_session
 from app.i18n import LOCALES, gettext as _
 from tenants.guards import LOGIN, PUBLIC
 
@@ -55,7 +56,7 @@ async def login_submit(request: Request) -> Response:
             status = 429 if result.retry_after else 400
             form.values["password"] = ""
             return render(request, "accounts/login.html", {"form": form, "next": next_url}, status_code=status)
-        request.clear_session()
+        rotate_session(request)
         request.set_session({"user_id": result.user_id})
         from tenants.middleware import load_current_user
 

@@ -21,6 +21,14 @@ from litestar.utils.dataclass import extract_dataclass_items
 log = logging.getLogger(__name__)
 
 _LOADED = "_session_loaded"
+_ROTATE = "_session_rotate"
+_NEW_ID = "_session_new_id"
+
+
+def rotate_session(request: Any) -> None:
+    """Give the session a new id when this response is sent (at sign-in, so an id
+    known before signing in is worthless after it)."""
+    request.scope.setdefault("state", {})[_ROTATE] = True
 
 
 class LeanSessionBackend(ServerSideSessionBackend):
@@ -33,7 +41,18 @@ class LeanSessionBackend(ServerSideSessionBackend):
         connection.scope.setdefault("state", {})[_LOADED] = repr(data)
         return data
 
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        new_id = connection.scope.get("state", {}).get(_NEW_ID)
+        return new_id or super().get_session_id(connection)
+
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+        state = connection.scope.setdefault("state", {})
+        if state.pop(_ROTATE, False) and connection.cookies.get(self.config.key):
+            store = self.config.get_store_from_app(connection.scope["app"])
+            await self.delete(super().get_session_id(connection), store=store)
+            state[_NEW_ID] = self.generate_session_id()
+            await super().store_in_message(scope_session, message, connection)
+            return
         had_cookie = bool(connection.cookies.get(self.config.key))
         empty = scope_session is Empty or not scope_session
         if empty:

@@ -98,3 +98,19 @@ async def test_anonymous_visitor_gets_no_session_cookie(client):
     resp = await client.get("/")
     assert resp.status_code == 200
     assert "tiaojie_session" not in resp.headers.get("set-cookie", "")
+
+
+async def test_signing_in_gives_a_new_session_id(client, world):
+    # A visitor who already has a session (e.g. one planted by someone else) ...
+    await login(client, world.users["a_staff"])
+    before = client.cookies.get("tiaojie_session")
+    assert before
+    # ... signs in again: the old id no longer works.
+    await login(client, world.users["a_admin"])
+    after = client.cookies.get("tiaojie_session")
+    assert after and after != before
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=client.app, base_url="http://testserver.local") as thief:
+        thief.cookies.set("tiaojie_session", before)
+        assert (await thief.get("/manage/district-a/", follow_redirects=False)).status_code == 303
