@@ -9,6 +9,7 @@ from app.audit.service import record
 from app.core.render import flash, render
 from app.db import atomic
 from app.directory import service
+from app.outreach import service as outreach
 from app.i18n import gettext as _
 from tenants.guards import PUBLIC, city_access
 from tenants.scope import unscoped
@@ -28,6 +29,7 @@ async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[s
             "districts": await service.districts(),
             "kinds": KIND_LABELS,
             "filters": {"q": q, "district": district, "kind": kind},
+            "city_hotlines": await outreach.city_hotlines(),
         },
         block="results",
     )
@@ -44,7 +46,7 @@ async def tenant_public(request: Request, slug: FromPath[str]) -> Response:
     return render(
         request,
         "directory/tenant_public.html",
-        {"org": tenant, "parent": parent, "kinds": KIND_LABELS},
+        {"org": tenant, "parent": parent, "kinds": KIND_LABELS, **await outreach.public_space()},
     )
 
 
