@@ -63,8 +63,8 @@ def _parse(raw: dict[bytes, bytes]) -> list[tuple[int, date, str, int, int]]:
 
 
 _UPSERT = (
-    'INSERT INTO daily_count ("tenant", "day", "metric", "ref", "count") VALUES ({}, {}, {}, {}, {}) '
-    'ON CONFLICT ("tenant", "day", "metric", "ref") DO UPDATE SET "count" = daily_count."count" + excluded."count"'
+    'INSERT INTO daily_count ("tenant", "day", "metric", "ref", "hits") VALUES ({}, {}, {}, {}, {}) '
+    'ON CONFLICT ("tenant", "day", "metric", "ref") DO UPDATE SET "hits" = daily_count."hits" + excluded."hits"'
 )
 
 

@@ -76,13 +76,13 @@ async def _entries(tenant_id: int, card_id: int, index: int, end: date) -> None:
     for months_ago in range(11, -1, -1):
         day = _month_day(end, months_ago, 10 + index % 10)
         rows = [
-            OutreachEntry(tenant=tenant_id, day=day, kind="materials", count=120 + (index * 37 + months_ago * 53) % 400,
+            OutreachEntry(tenant=tenant_id, day=day, kind="materials", quantity=120 + (index * 37 + months_ago * 53) % 400,
                           notes="宣传折页发放"),
-            OutreachEntry(tenant=tenant_id, day=day, kind="cards", count=40 + (index * 11 + months_ago * 29) % 150,
+            OutreachEntry(tenant=tenant_id, day=day, kind="cards", quantity=40 + (index * 11 + months_ago * 29) % 150,
                           card=card_id, notes="信息公示卡发放"),
         ]
         if months_ago % 3 == index % 3:
-            rows.append(OutreachEntry(tenant=tenant_id, day=day, kind="lecture", count=30 + index % 40,
+            rows.append(OutreachEntry(tenant=tenant_id, day=day, kind="lecture", quantity=30 + index % 40,
                                       notes="以案释法进企业"))
         await OutreachEntry.insert(*rows)
 
@@ -92,10 +92,10 @@ async def _counts(tenant_id: int, card_id: int, index: int, end: date) -> None:
     for days_ago in range(0, 365, 3):
         day = end - timedelta(days=days_ago)
         rows.append(DailyCount(tenant=tenant_id, day=day, metric="page_view", ref=0,
-                               count=5 + (index * 7 + days_ago * 13) % 40))
+                               hits=5 + (index * 7 + days_ago * 13) % 40))
         if days_ago % 6 == 0:
             rows.append(DailyCount(tenant=tenant_id, day=day, metric="qr_scan", ref=card_id,
-                                   count=1 + (index + days_ago) % 9))
+                                   hits=1 + (index + days_ago) % 9))
     await DailyCount.insert(*rows)
 
 

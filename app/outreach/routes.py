@@ -307,7 +307,7 @@ async def entry_delete(request: Request, slug: FromPath[str], entry_id: FromPath
     async with atomic():
         await service.delete_entry(entry.id)
         await _audit(request, "outreach.deleted", entry.kind,
-                     {"entry_id": entry.id, "kind": entry.kind, "count": entry.count, "day": str(entry.day)})
+                     {"entry_id": entry.id, "kind": entry.kind, "count": entry.quantity, "day": str(entry.day)})
     flash(request, _("The entry was removed."))
     return Redirect(path=f"/manage/{slug}/outreach", status_code=303)
 

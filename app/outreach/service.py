@@ -181,10 +181,10 @@ async def cards(published_only: bool = False) -> list[dict[str, Any]]:
         query = query.where(InfoCard.published == True)  # noqa: E712
     rows = await query.order_by(InfoCard.id)
     if not published_only and rows:
-        handed = await OutreachEntry.select(OutreachEntry.card, Sum(OutreachEntry.count).as_alias("total")).where(
+        handed = await OutreachEntry.select(OutreachEntry.card, Sum(OutreachEntry.quantity).as_alias("total")).where(
             OutreachEntry.card.is_not_null()
         ).group_by(OutreachEntry.card)
-        scans = await DailyCount.select(DailyCount.ref, Sum(DailyCount.count).as_alias("total")).where(
+        scans = await DailyCount.select(DailyCount.ref, Sum(DailyCount.hits).as_alias("total")).where(
             DailyCount.metric == Metric.qr_scan.value
         ).group_by(DailyCount.ref)
         handed_by = {r["card"]: r["total"] or 0 for r in handed}
@@ -257,7 +257,7 @@ def validate_entry(form: Form) -> None:
 
 async def _add_entry(kind: str, day: date, count: int, notes: str, user_id: int | None,
                      card_id: int | None = None) -> int:
-    row = OutreachEntry(tenant=current_tenant_id(), day=day, kind=kind, count=count, notes=notes,
+    row = OutreachEntry(tenant=current_tenant_id(), day=day, kind=kind, quantity=count, notes=notes,
                         card=card_id, created_by=user_id)
     await row.save()
     return row.id
@@ -273,7 +273,7 @@ async def delete_entry(entry_id: int) -> None:
 
 async def recent_entries(limit: int = 50) -> list[dict[str, Any]]:
     return await OutreachEntry.select(
-        OutreachEntry.id, OutreachEntry.day, OutreachEntry.kind, OutreachEntry.count, OutreachEntry.notes,
+        OutreachEntry.id, OutreachEntry.day, OutreachEntry.kind, OutreachEntry.quantity, OutreachEntry.notes,
         OutreachEntry.card.title.as_alias("card_title"), OutreachEntry.created_by.name.as_alias("by"),
     ).order_by(OutreachEntry.day, ascending=False).order_by(OutreachEntry.id, ascending=False).limit(limit)
 
@@ -314,16 +314,16 @@ async def monthly_figures(months: list[str]) -> list[dict[str, Any]]:
     """The active tenant's figures per month: {month, page_view, qr_scan, materials, ...}."""
     start, end = month_bounds(months[0], months[-1])
     table: dict[str, dict[str, int]] = {m: {k: 0 for k, _l in figure_columns()} for m in months}
-    counts = await DailyCount.select(DailyCount.day, DailyCount.metric, DailyCount.count).where(
+    counts = await DailyCount.select(DailyCount.day, DailyCount.metric, DailyCount.hits).where(
         (DailyCount.day >= start) & (DailyCount.day < end)
     )
-    entries = await OutreachEntry.select(OutreachEntry.day, OutreachEntry.kind, OutreachEntry.count).where(
+    entries = await OutreachEntry.select(OutreachEntry.day, OutreachEntry.kind, OutreachEntry.quantity).where(
         (OutreachEntry.day >= start) & (OutreachEntry.day < end)
     )
     for row in counts:
-        table[_month(row["day"])][row["metric"]] += row["count"]
+        table[_month(row["day"])][row["metric"]] += row["hits"]
     for row in entries:
-        table[_month(row["day"])][row["kind"]] += row["count"]
+        table[_month(row["day"])][row["kind"]] += row["quantity"]
     return [{"month": m, **table[m]} for m in months]
 
 
@@ -361,10 +361,10 @@ async def city_figures(months: list[str]) -> dict[str, Any]:
             Tenant.active == True  # noqa: E712
         )
         counts = await DailyCount.select(
-            DailyCount.tenant, DailyCount.metric, Sum(DailyCount.count).as_alias("total")
+            DailyCount.tenant, DailyCount.metric, Sum(DailyCount.hits).as_alias("total")
         ).where((DailyCount.day >= start) & (DailyCount.day < end)).group_by(DailyCount.tenant, DailyCount.metric)
         entries = await OutreachEntry.select(
-            OutreachEntry.tenant, OutreachEntry.kind, Sum(OutreachEntry.count).as_alias("total")
+            OutreachEntry.tenant, OutreachEntry.kind, Sum(OutreachEntry.quantity).as_alias("total")
         ).where((OutreachEntry.day >= start) & (OutreachEntry.day < end)).group_by(
             OutreachEntry.tenant, OutreachEntry.kind
         )
@@ -394,11 +394,11 @@ async def city_figures(months: list[str]) -> dict[str, Any]:
 
 async def _city_monthly(start: date, end: date) -> list[tuple[str, str, int]]:
     """(month, key, count) rows of the whole city; grouped in Python (date functions differ by database)."""
-    counts = await DailyCount.select(DailyCount.day, DailyCount.metric, Sum(DailyCount.count).as_alias("total")).where(
+    counts = await DailyCount.select(DailyCount.day, DailyCount.metric, Sum(DailyCount.hits).as_alias("total")).where(
         (DailyCount.day >= start) & (DailyCount.day < end) & (DailyCount.tenant.active == True)  # noqa: E712
     ).group_by(DailyCount.day, DailyCount.metric)
     entries = await OutreachEntry.select(
-        OutreachEntry.day, OutreachEntry.kind, Sum(OutreachEntry.count).as_alias("total")
+        OutreachEntry.day, OutreachEntry.kind, Sum(OutreachEntry.quantity).as_alias("total")
     ).where(
         (OutreachEntry.day >= start) & (OutreachEntry.day < end) & (OutreachEntry.tenant.active == True)  # noqa: E712
     ).group_by(OutreachEntry.day, OutreachEntry.kind)

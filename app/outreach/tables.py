@@ -66,7 +66,7 @@ class OutreachEntry(TenantScoped, Table):
     tenant = ForeignKey(Tenant, index=True)
     day = Date(index=True)
     kind = Varchar(length=32, choices=EntryKind)
-    count = Integer(default=0)
+    quantity = Integer(default=0)  # not "count": that would hide Table.count()
     notes = Varchar(length=500, default="")
     card = ForeignKey(InfoCard, null=True, default=None, on_delete=OnDelete.set_null, index=True)
     created_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
@@ -87,7 +87,7 @@ class DailyCount(TenantScoped, Table):
     day = Date(index=True)
     metric = Varchar(length=32, choices=Metric)
     ref = Integer(default=0)
-    count = Integer(default=0)
+    hits = Integer(default=0)
 
 
 class CounterFlush(Table):
