@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from app.outreach.tables import Hotline, InfoCard, OutreachEntry
@@ -17,7 +19,7 @@ async def _rows(tenant_id: int) -> dict[str, int]:
         card = InfoCard(tenant=tenant_id, code="ISOLATE2", title="c")
         await hotline.save()
         await card.save()
-        entry = OutreachEntry(tenant=tenant_id, day="2024-05-16", kind="visit", quantity=1)
+        entry = OutreachEntry(tenant=tenant_id, day=date(2024, 5, 16), kind="visit", quantity=1)
         await entry.save()
     return {"h": hotline.id, "c": card.id, "e": entry.id}
 
