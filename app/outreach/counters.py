@@ -27,6 +27,7 @@ from app.core.redis import get_redis
 from app.db import get_engine
 from app.i18n import tz
 from app.outreach.tables import CounterFlush, DailyCount, Metric
+from tenants.tables import Tenant
 
 log = logging.getLogger("tiaojie.outreach")
 
@@ -84,7 +85,12 @@ async def _add_batch(batch_id: str, rows: list[tuple[int, date, str, int, int]])
             if await CounterFlush.exists().where(CounterFlush.batch == batch_id):
                 return False
             await CounterFlush.insert(CounterFlush(batch=batch_id))
+            wanted = list({r[0] for r in rows})
+            known = {r["id"] for r in await Tenant.select(Tenant.id).where(Tenant.id.is_in(wanted))} if wanted else set()
             for tenant_id, day, metric, ref, count in rows:
+                if tenant_id not in known:  # a hit for a tenant that is gone must not block the batch
+                    log.warning("dropping %s %s for unknown tenant %s", count, metric, tenant_id)
+                    continue
                 # Raw SQL: Piccolo's on_conflict cannot add to the existing count.
                 await DailyCount.raw(_UPSERT, tenant_id, day, metric, ref, count)
     except Exception:
@@ -104,11 +110,17 @@ async def flush_counts() -> dict[str, int]:
         if "no such key" not in str(exc).lower():
             raise
     batches = sorted([k.decode() if isinstance(k, bytes) else k async for k in redis.scan_iter(match=BATCH_PREFIX + "*")])
-    summary = {"batches": 0, "rows": 0, "hits": 0, "skipped": 0}
+    summary = {"batches": 0, "rows": 0, "hits": 0, "skipped": 0, "failed": 0}
     for key in batches:
         rows = _parse(await redis.hgetall(key))
         batch_id = key[len(BATCH_PREFIX):]
-        if await _add_batch(batch_id, rows):
+        try:
+            added = await _add_batch(batch_id, rows)
+        except Exception:  # noqa: BLE001 - keep the batch for the next run; don't hold up the others
+            log.exception("counter batch %s failed; kept for the next flush", batch_id)
+            summary["failed"] += 1
+            continue
+        if added:
             summary["batches"] += 1
             summary["rows"] += len(rows)
             summary["hits"] += sum(r[4] for r in rows)
