@@ -12,6 +12,7 @@ from app.core.forms import Form
 from app.core.render import flash, render
 from app.db import atomic
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.outreach import counters, service
 from app.outreach.tables import ENTRY_KIND_LABELS, Hotline, InfoCard, Metric, OutreachEntry
 from app.settings import get_settings
@@ -180,15 +181,9 @@ async def card_distributed(request: Request, slug: FromPath[str], card_id: FromP
     async with atomic():
         await service.record_distribution(card.id, form, request.scope["user"].id)
         await _audit(request, "card.distributed", card.title, {"card_id": card.id, "count": int(form["count"])})
-    flash(request, ngettext_handed(int(form["count"]), card.title))
+    flash(request, ngettext("%(num)s card “%(title)s” recorded as handed out.",
+                            "%(num)s cards “%(title)s” recorded as handed out.", int(form["count"]), title=card.title))
     return Redirect(path=f"/manage/{slug}/cards", status_code=303)
-
-
-def ngettext_handed(count: int, title: str) -> str:
-    from app.i18n import ngettext
-
-    return ngettext("%(num)s card “%(title)s” recorded as handed out.",
-                    "%(num)s cards “%(title)s” recorded as handed out.", count, title=title)
 
 
 # --- public card pages and QR scans ------------------------------------------------
