@@ -23,6 +23,8 @@ from app.db import start_db, stop_db
 from app.directory.routes import ROUTES as DIRECTORY_ROUTES
 from app.health.routes import ROUTES as HEALTH_ROUTES
 from app.manage.routes import ROUTES as MANAGE_ROUTES
+from app.outreach.counters import PageViewMiddleware
+from app.outreach.routes import ROUTES as OUTREACH_ROUTES
 from app.settings import get_settings
 from litestar.exceptions import ImproperlyConfiguredException
 
@@ -41,7 +43,7 @@ def route_handlers() -> list:
         include_in_schema=False,
         name="static",
     )
-    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *HEALTH_ROUTES, static]
+    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *HEALTH_ROUTES, static]
 
 
 async def _on_shutdown() -> None:
@@ -71,7 +73,7 @@ def create_app() -> Litestar:
     )
     app = Litestar(
         route_handlers=route_handlers(),
-        middleware=[RequestBasicsMiddleware, session.middleware, RequestContextMiddleware],
+        middleware=[RequestBasicsMiddleware, session.middleware, RequestContextMiddleware, PageViewMiddleware],
         csrf_config=csrf,
         guards=[enforce_access],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -33,6 +33,7 @@ class Settings:
     smtp_from: str
     login_attempts: int
     login_window_seconds: int
+    base_url_set: bool = False  # BASE_URL given: printed QR codes use it, else the request's address
 
     @property
     def production(self) -> bool:
@@ -89,6 +90,7 @@ def load_settings() -> Settings:
         smtp_from=os.environ.get("SMTP_FROM", "noreply@tiaojie.local"),
         login_attempts=int(os.environ.get("LOGIN_MAX_ATTEMPTS", "5")),
         login_window_seconds=int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
+        base_url_set=bool(os.environ.get("BASE_URL")),
     )
 
 

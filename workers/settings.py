@@ -10,6 +10,7 @@ from arq.connections import RedisSettings
 
 from app.db import start_db, stop_db
 from app.settings import get_settings
+from app.outreach.jobs import flush_outreach_counts
 from workers.heartbeat import heartbeat
 
 log = logging.getLogger("tiaojie.worker")
@@ -32,8 +33,11 @@ def redis_settings() -> RedisSettings:
 
 
 class WorkerSettings:
-    functions: list = [heartbeat]
-    cron_jobs = [cron(heartbeat, second=0, run_at_startup=True, unique=True)]
+    functions: list = [heartbeat, flush_outreach_counts]
+    cron_jobs = [
+        cron(heartbeat, second=0, run_at_startup=True, unique=True),
+        cron(flush_outreach_counts, second=30, unique=True),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings()

@@ -82,7 +82,14 @@ async def serve_cached(request: Request, produce: Callable[[], Awaitable[Respons
     version = await current_version(request.scope)
     if version is None:
         return await produce()
-    key = (version, request.url.path, request.url.query, i18n.get_locale(), request.headers.get("hx-request"))
+    key = (
+        version,
+        request.url.netloc,  # pages may show absolute URLs (a card's QR code)
+        request.url.path,
+        request.url.query,
+        i18n.get_locale(),
+        request.headers.get("hx-request"),
+    )
     hit = _pages.get(key)
     now = time.monotonic()
     if hit and now - hit[0] < MAX_AGE:

@@ -163,6 +163,9 @@ async def seed_demo() -> dict[str, int]:
         tenant = Tenant(**values)
         await tenant.save()
         ids[row["slug"]] = tenant.id
+    from app.outreach.demo import seed_outreach
+
+    await seed_outreach(demo_tenants(), ids)
     for email, password, slug, role in DEMO_ACCOUNTS:
         user = await User.select(User.id).where(User.email == email).first()
         user_id = user["id"] if user else await accounts.create_user(email, password, ACCOUNT_NAMES[email])

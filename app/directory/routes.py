@@ -10,6 +10,7 @@ from app.core.pagecache import serve_cached
 from app.core.render import flash, render
 from app.db import atomic
 from app.directory import service
+from app.outreach import service as outreach
 from app.i18n import gettext as _
 from tenants.guards import PUBLIC, city_access
 from app.core.forms import Form
@@ -38,6 +39,7 @@ async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[s
                 "districts": await service.districts(),
                 "kinds": kind_labels(),
                 "filters": {"q": q, "district": district, "kind": kind},
+                "city_hotlines": await outreach.city_hotlines(),
             },
             block="results",
         )
@@ -56,7 +58,7 @@ async def tenant_public(request: Request, slug: FromPath[str]) -> Response:
         return render(
             request,
             "directory/tenant_public.html",
-            {"org": tenant, "parent": parent, "kinds": kind_labels()},
+            {"org": tenant, "parent": parent, "kinds": kind_labels(), **await outreach.public_space()},
         )
 
     return await serve_cached(request, page)

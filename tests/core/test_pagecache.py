@@ -49,3 +49,18 @@ async def test_a_lost_version_token_starts_over_instead_of_serving_stale(client,
     redis_sync().delete(VERSION_KEY)  # e.g. Redis restarted empty
     resp = await client.get("/o/district-a/")
     assert "x-page-cache" not in resp.headers
+
+
+async def test_a_new_hotline_shows_on_the_next_anonymous_request(client, world):
+    await client.get("/o/district-a/")
+    assert (await client.get("/o/district-a/")).headers.get("x-page-cache") == "hit"
+    async with client.__class__(app=client.app, base_url="http://testserver.local") as staff:
+        await login(staff, world.users["a_staff"])
+        resp = await staff.post("/manage/district-a/hotlines",
+                                data={"label": "夜间热线", "number": "13812345678", "hours": "", "notes": "",
+                                      "position": "1", "_csrf_token": csrf_token(staff)}, follow_redirects=False)
+        assert resp.status_code == 303
+    page = await client.get("/o/district-a/")
+    assert "x-page-cache" not in page.headers and "tel:13812345678" in page.text
+    hotlines = await client.get("/hotlines")
+    assert "13812345678" in hotlines.text

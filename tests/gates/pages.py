@@ -22,9 +22,21 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/manage/{slug:str}/audit": [(DISTRICT_ADMIN, "/manage/chengdong/audit")],
     "/manage/{slug:str}/members": [(DISTRICT_ADMIN, "/manage/chengdong/members")],
     "/city": [(CITY_ADMIN, "/city/")],
+    "/city/outreach": [(CITY_ADMIN, "/city/outreach")],
+    "/hotlines": [(None, "/hotlines"), (None, "/hotlines?district=%E5%9F%8E%E4%B8%9C%E9%95%87")],
+    "/o/{slug:str}/cards/{card_id:str}": [(None, "CARD:chengdong"), (None, "CARD:chengdong?sheet=a4")],
+    "/manage/{slug:str}/hotlines": [(DISTRICT_STAFF, "/manage/chengdong/hotlines")],
+    "/manage/{slug:str}/hotlines/{hotline_id:str}/edit": [(DISTRICT_STAFF, "HOTLINE_EDIT:chengdong")],
+    "/manage/{slug:str}/cards": [(DISTRICT_STAFF, "/manage/chengdong/cards")],
+    "/manage/{slug:str}/cards/new": [(DISTRICT_STAFF, "/manage/chengdong/cards/new")],
+    "/manage/{slug:str}/cards/{card_id:str}/edit": [(DISTRICT_STAFF, "CARD_EDIT:chengdong")],
+    "/manage/{slug:str}/outreach": [(DISTRICT_STAFF, "/manage/chengdong/outreach")],
     "/city/tenants/new": [(CITY_ADMIN, "/city/tenants/new")],
     "/city/tenants/{slug:str}/edit": [(CITY_ADMIN, "/city/tenants/chengdong/edit")],
 }
+
+# URLs with ids of demo rows are written KIND:slug and resolved in the browser test
+# from the links of the staff pages (CARD, CARD_EDIT, HOTLINE_EDIT).
 
 # Pages reached by doing something rather than by a GET of a route.
 ERROR_PAGES: list[tuple[str | None, str]] = [
@@ -33,4 +45,10 @@ ERROR_PAGES: list[tuple[str | None, str]] = [
 ]
 
 # GET routes that answer something other than an HTML page.
-NOT_PAGES = {"/healthz", "/static/{file_path:path}", "/lang/{locale:str}"}
+NOT_PAGES = {
+    "/healthz",
+    "/static/{file_path:path}",
+    "/lang/{locale:str}",
+    "/q/{code:str}",  # a counted redirect
+    "/o/{slug:str}/cards/{card_id:str}/qr.png",  # an image
+}

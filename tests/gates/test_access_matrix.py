@@ -56,6 +56,26 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/manage/{slug:str}/members/{member_id:int}/remove"): "tenant:admin",
     ("POST", "/city/tenants/{slug:str}/admins"): "city:admin",
     ("GET", "/city"): "city:staff",
+    ("GET", "/city/outreach"): "city:staff",
+    ("GET", "/hotlines"): "public",
+    ("GET", "/q/{code:str}"): "public",
+    ("GET", "/o/{slug:str}/cards/{card_id:str}"): "public",
+    ("GET", "/o/{slug:str}/cards/{card_id:str}/qr.png"): "public",
+    ("GET", "/manage/{slug:str}/hotlines"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/hotlines"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/hotlines/{hotline_id:str}/edit"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/hotlines/{hotline_id:str}/edit"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/hotlines/{hotline_id:str}/delete"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/cards"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/cards/new"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/cards/new"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/cards/{card_id:str}/edit"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/cards/{card_id:str}/edit"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/cards/{card_id:str}/delete"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/cards/{card_id:str}/distributed"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/outreach"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/outreach"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/outreach/{entry_id:str}/delete"): "tenant:staff",
     ("GET", "/city/tenants/new"): "city:admin",
     ("POST", "/city/tenants/new"): "city:admin",
     ("GET", "/city/tenants/{slug:str}/edit"): "city:admin",
@@ -94,6 +114,63 @@ async def _member_id(world: World, target: str | None) -> str:
         return str(next(r["id"] for r in await tenant_members() if r["user_id"] == user_id))
 
 
+async def _in_target(world: World, target: str | None, make):
+    """Create a row in the target tenant (district-b's when the tenant is missing)."""
+    from tenants.scope import tenant_scope
+
+    tenant_id = world.tenants[target or "b"]["id"]
+    with tenant_scope(tenant_id):
+        return await make(tenant_id)
+
+
+async def _hotline_id(world: World, target: str | None) -> str:
+    from app.outreach.tables import Hotline
+
+    async def make(tenant_id):
+        row = Hotline(tenant=tenant_id, label="sample", number="12333")
+        await row.save()
+        return str(row.id)
+
+    return await _in_target(world, target, make)
+
+
+async def _card(world: World, target: str | None):
+    from app.outreach.service import new_card_code
+    from app.outreach.tables import InfoCard
+
+    async def make(tenant_id):
+        row = InfoCard(tenant=tenant_id, code=new_card_code(), title="sample", published=True)
+        await row.save()
+        return row
+
+    return await _in_target(world, target, make)
+
+
+async def _card_id(world: World, target: str | None) -> str:
+    return str((await _card(world, target)).id)
+
+
+async def _card_code(world: World, target: str | None) -> str:
+    return (await _card(world, target)).code
+
+
+async def _entry_id(world: World, target: str | None) -> str:
+    import datetime
+
+    from app.outreach.tables import OutreachEntry
+
+    async def make(tenant_id):
+        row = OutreachEntry(tenant=tenant_id, day=datetime.date(2026, 1, 5), kind="visit", quantity=1)
+        await row.save()
+        return str(row.id)
+
+    return await _in_target(world, target, make)
+
+
+PARAM_SAMPLES["hotline_id"] = _hotline_id
+PARAM_SAMPLES["card_id"] = _card_id
+PARAM_SAMPLES["code"] = _card_code
+PARAM_SAMPLES["entry_id"] = _entry_id
 PARAM_SAMPLES["slug"] = _slug
 PARAM_SAMPLES["member_id"] = _member_id
 PARAM_SAMPLES["locale"] = _locale

@@ -1,0 +1,339 @@
+"""Hotlines, information cards and the outreach log: staff pages, public pages, QR scans."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from app.audit.service import record
+from app.core.forms import Form
+from app.core.pagecache import serve_cached
+from app.core.render import flash, render
+from app.db import atomic
+from app.i18n import gettext as _
+from app.i18n import ngettext
+from app.outreach import counters, service
+from app.outreach.tables import ENTRY_KIND_LABELS, Hotline, InfoCard, Metric, OutreachEntry
+from app.settings import get_settings
+from tenants.guards import PUBLIC, city_access, tenant_access
+from tenants.scope import get_in_scope
+from tenants.tables import KIND_LABELS
+
+
+def _tenant(request: Request) -> dict:
+    return request.scope["state"]["tenant"]
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def _audit(request: Request, action: str, target: str, detail: dict | None = None) -> None:
+    await record(request.scope["user"], action, tenant_id=_tenant(request)["id"], target=target,
+                 detail=detail or {}, ip=_ip(request))
+
+
+def _public_tenant(request: Request) -> dict:
+    tenant = request.scope["state"].get("tenant")
+    if tenant is None or not tenant["active"]:
+        raise NotFoundException()
+    return tenant
+
+
+def public_base(request: Request) -> str:
+    settings = get_settings()
+    return settings.base_url if settings.base_url_set else str(request.base_url).rstrip("/")
+
+
+# --- hotlines (staff) ---------------------------------------------------------------
+
+
+async def _hotlines_page(request: Request, form: Form, status_code: int = 200) -> Response:
+    return render(request, "outreach/hotlines.html", {"form": form, "hotlines": await service.hotlines()},
+                  status_code=status_code)
+
+
+@get("/manage/{slug:str}/hotlines", opt=tenant_access("staff"), name="outreach_hotlines")
+async def hotlines_page(request: Request, slug: FromPath[str]) -> Response:
+    form = Form(values={"position": str(await service.next_hotline_position())})
+    return await _hotlines_page(request, form)
+
+
+@post("/manage/{slug:str}/hotlines", opt=tenant_access("staff"), name="outreach_hotline_create")
+async def hotline_create(request: Request, slug: FromPath[str]) -> Response:
+    form = Form.from_data(await request.form(), service.HOTLINE_FIELDS)
+    service.validate_hotline(form)
+    if not form.ok:
+        return await _hotlines_page(request, form, status_code=422)
+    async with atomic():
+        hotline_id = await service.create_hotline(form)
+        await _audit(request, "hotline.created", form["label"], {"hotline_id": hotline_id, "number": form["number"]})
+    flash(request, _("Hotline “%(label)s” was added.", label=form["label"]))
+    return Redirect(path=f"/manage/{slug}/hotlines", status_code=303)
+
+
+@get("/manage/{slug:str}/hotlines/{hotline_id:str}/edit", opt=tenant_access("staff"), name="outreach_hotline_edit")
+async def hotline_edit(request: Request, slug: FromPath[str], hotline_id: FromPath[str]) -> Response:
+    row = await get_in_scope(Hotline, hotline_id)
+    form = Form(values={k: str(getattr(row, k)) for k in service.HOTLINE_FIELDS})
+    return render(request, "outreach/hotline_edit.html", {"form": form, "hotline": row})
+
+
+@post("/manage/{slug:str}/hotlines/{hotline_id:str}/edit", opt=tenant_access("staff"), name="outreach_hotline_update")
+async def hotline_update(request: Request, slug: FromPath[str], hotline_id: FromPath[str]) -> Response:
+    row = await get_in_scope(Hotline, hotline_id)
+    form = Form.from_data(await request.form(), service.HOTLINE_FIELDS)
+    service.validate_hotline(form)
+    if not form.ok:
+        return render(request, "outreach/hotline_edit.html", {"form": form, "hotline": row}, status_code=422)
+    async with atomic():
+        await service.update_hotline(row.id, form)
+        await _audit(request, "hotline.updated", form["label"], {"hotline_id": row.id, "number": form["number"]})
+    flash(request, _("Hotline “%(label)s” was saved.", label=form["label"]))
+    return Redirect(path=f"/manage/{slug}/hotlines", status_code=303)
+
+
+@post("/manage/{slug:str}/hotlines/{hotline_id:str}/delete", opt=tenant_access("staff"), name="outreach_hotline_delete")
+async def hotline_delete(request: Request, slug: FromPath[str], hotline_id: FromPath[str]) -> Response:
+    row = await get_in_scope(Hotline, hotline_id)
+    async with atomic():
+        await service.delete_hotline(row.id)
+        await _audit(request, "hotline.deleted", row.label, {"hotline_id": row.id, "number": row.number})
+    flash(request, _("Hotline “%(label)s” was removed.", label=row.label))
+    return Redirect(path=f"/manage/{slug}/hotlines", status_code=303)
+
+
+# --- information cards (staff) -----------------------------------------------------
+
+
+async def _cards_page(request: Request, dist_form: Form | None = None, dist_card: int | None = None,
+                      status_code: int = 200) -> Response:
+    return render(
+        request,
+        "outreach/cards.html",
+        {"cards": await service.cards(), "dist_form": dist_form or Form(values={"day": service.today().isoformat()}),
+         "dist_card": dist_card, "today": service.today().isoformat()},
+        status_code=status_code,
+    )
+
+
+@get("/manage/{slug:str}/cards", opt=tenant_access("staff"), name="outreach_cards")
+async def cards_page(request: Request, slug: FromPath[str]) -> Response:
+    return await _cards_page(request)
+
+
+@get("/manage/{slug:str}/cards/new", opt=tenant_access("staff"), name="outreach_card_new")
+async def card_new(request: Request, slug: FromPath[str]) -> Response:
+    return render(request, "outreach/card_form.html", {"form": service.card_form(), "card": None})
+
+
+@post("/manage/{slug:str}/cards/new", opt=tenant_access("staff"), name="outreach_card_create")
+async def card_create(request: Request, slug: FromPath[str]) -> Response:
+    form = service.card_form(await request.form())
+    service.validate_card(form)
+    if not form.ok:
+        return render(request, "outreach/card_form.html", {"form": form, "card": None}, status_code=422)
+    async with atomic():
+        card_id = await service.create_card(form)
+        await _audit(request, "card.created", form["title"], {"card_id": card_id, "published": bool(form["published"])})
+    flash(request, _("Card “%(title)s” was created.", title=form["title"]))
+    return Redirect(path=f"/manage/{slug}/cards", status_code=303)
+
+
+@get("/manage/{slug:str}/cards/{card_id:str}/edit", opt=tenant_access("staff"), name="outreach_card_edit")
+async def card_edit(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
+    card = await get_in_scope(InfoCard, card_id)
+    return render(request, "outreach/card_form.html", {"form": service.card_form(initial=card.to_dict()), "card": card})
+
+
+@post("/manage/{slug:str}/cards/{card_id:str}/edit", opt=tenant_access("staff"), name="outreach_card_update")
+async def card_update(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
+    card = await get_in_scope(InfoCard, card_id)
+    form = service.card_form(await request.form())
+    service.validate_card(form)
+    if not form.ok:
+        return render(request, "outreach/card_form.html", {"form": form, "card": card}, status_code=422)
+    async with atomic():
+        await service.update_card(card.id, form)
+        await _audit(request, "card.updated", form["title"], {"card_id": card.id, "published": bool(form["published"])})
+    flash(request, _("Card “%(title)s” was saved.", title=form["title"]))
+    return Redirect(path=f"/manage/{slug}/cards", status_code=303)
+
+
+@post("/manage/{slug:str}/cards/{card_id:str}/delete", opt=tenant_access("staff"), name="outreach_card_delete")
+async def card_delete(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
+    card = await get_in_scope(InfoCard, card_id)
+    async with atomic():
+        await service.delete_card(card.id)
+        await _audit(request, "card.deleted", card.title, {"card_id": card.id, "code": card.code})
+    flash(request, _("Card “%(title)s” was deleted. Its printed QR code no longer counts scans.", title=card.title))
+    return Redirect(path=f"/manage/{slug}/cards", status_code=303)
+
+
+@post("/manage/{slug:str}/cards/{card_id:str}/distributed", opt=tenant_access("staff"), name="outreach_card_distributed")
+async def card_distributed(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
+    card = await get_in_scope(InfoCard, card_id)
+    form = Form.from_data(await request.form(), service.DISTRIBUTION_FIELDS)
+    service.validate_distribution(form)
+    if not form.ok:
+        return await _cards_page(request, form, card.id, status_code=422)
+    async with atomic():
+        await service.record_distribution(card.id, form, request.scope["user"].id)
+        await _audit(request, "card.distributed", card.title, {"card_id": card.id, "count": int(form["count"])})
+    flash(request, ngettext("%(num)s card “%(title)s” recorded as handed out.",
+                            "%(num)s cards “%(title)s” recorded as handed out.", int(form["count"]), title=card.title))
+    return Redirect(path=f"/manage/{slug}/cards", status_code=303)
+
+
+# --- public card pages and QR scans ------------------------------------------------
+
+
+async def _public_card(request: Request, card_id: str) -> InfoCard:
+    tenant = _public_tenant(request)
+    card = await get_in_scope(InfoCard, card_id)
+    user = request.scope.get("user")
+    is_staff = user is not None and user.role_in(tenant["id"]) in ("staff", "admin")
+    if not card.published and not is_staff:
+        raise NotFoundException()  # a draft is seen by its staff only
+    return card
+
+
+@get("/o/{slug:str}/cards/{card_id:str}", opt={"access": PUBLIC}, name="outreach_card_print")
+async def card_print(request: Request, slug: FromPath[str], card_id: FromPath[str], sheet: FromQuery[str] = "") -> Response:
+    card = await _public_card(request, card_id)
+
+    async def page() -> Response:
+        url = f"{public_base(request)}/q/{card.code}"
+        data = card.to_dict()
+        data["lines"] = [line for line in card.contact_lines.splitlines() if line.strip()]
+        return render(
+            request,
+            "outreach/card_print.html",
+            {"org": _public_tenant(request), "card": data, "qr_url": url,
+             "qr": service.qr_svg(url, _("QR code: scan to contact %(name)s", name=_public_tenant(request)["name"])),
+             "sheet": sheet == "a4", "copies": range(4 if sheet == "a4" else 1), "kinds": KIND_LABELS},
+        )
+
+    return await serve_cached(request, page)
+
+
+@get("/o/{slug:str}/cards/{card_id:str}/qr.png", opt={"access": PUBLIC}, name="outreach_card_png")
+async def card_png(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
+    card = await _public_card(request, card_id)
+    return Response(
+        content=service.qr_png(f"{public_base(request)}/q/{card.code}"),
+        media_type="image/png",
+        headers={"Content-Disposition": f'attachment; filename="tiaojie-card-{card.code}.png"',
+                 "Cache-Control": "private, max-age=300"},
+    )
+
+
+def scan_target(request: Request, slug: str) -> str:
+    """The tenant's feedback mailbox when the app has one, else its public page."""
+    for route in request.app.routes:
+        if route.path.startswith("/o/{slug") and route.path.rstrip("/").endswith("/feedback"):
+            return f"/o/{slug}/feedback" + ("/" if route.path.endswith("/") else "")
+    return f"/o/{slug}/"
+
+
+@get("/q/{code:str}", opt={"access": PUBLIC}, name="outreach_scan")
+async def scan(request: Request, code: FromPath[str]) -> Response:
+    card = await service.card_for_scan(code)
+    if card is None:
+        raise NotFoundException()
+    await counters.count_hit(card["tenant"], Metric.qr_scan.value, card["id"])
+    return Redirect(path=scan_target(request, card["slug"]), status_code=303,
+                    headers={"Cache-Control": "no-store"})
+
+
+# --- all hotlines (public) -----------------------------------------------------------
+
+
+@get("/hotlines", opt={"access": PUBLIC}, name="outreach_all_hotlines")
+async def all_hotlines(request: Request, district: FromQuery[str] = "") -> Response:
+    from app.directory.service import districts
+
+    async def page() -> Response:
+        return render(
+            request,
+            "outreach/all_hotlines.html",
+            {"groups": await service.all_public_hotlines(district.strip()[:100]), "districts": await districts(),
+             "district": district, "kinds": KIND_LABELS},
+            block="hotline_results",
+        )
+
+    return await serve_cached(request, page)
+
+
+# --- the outreach log and figures ------------------------------------------------------
+
+
+async def _outreach_page(request: Request, form: Form, status_code: int = 200) -> Response:
+    months = service.last_months(12)
+    figures = await service.monthly_figures(months)
+    columns = service.figure_columns()
+    labels = dict(columns)
+    return render(
+        request,
+        "outreach/outreach.html",
+        {"form": form, "entries": await service.recent_entries(), "figures": figures, "columns": columns,
+         "charts": [service.chart(figures, k, labels[k]) for k in service.CHART_KEYS],
+         "entry_kinds": ENTRY_KIND_LABELS, "today": service.today().isoformat()},
+        status_code=status_code,
+    )
+
+
+@get("/manage/{slug:str}/outreach", opt=tenant_access("staff"), name="outreach_log")
+async def outreach_page(request: Request, slug: FromPath[str]) -> Response:
+    return await _outreach_page(request, Form(values={"day": service.today().isoformat(), "kind": "materials"}))
+
+
+@post("/manage/{slug:str}/outreach", opt=tenant_access("staff"), name="outreach_entry_create")
+async def entry_create(request: Request, slug: FromPath[str]) -> Response:
+    form = Form.from_data(await request.form(), service.ENTRY_FIELDS)
+    service.validate_entry(form)
+    if not form.ok:
+        return await _outreach_page(request, form, status_code=422)
+    async with atomic():
+        entry_id = await service.create_entry(form, request.scope["user"].id)
+        await _audit(request, "outreach.recorded", str(ENTRY_KIND_LABELS[form["kind"]]),
+                     {"entry_id": entry_id, "kind": form["kind"], "count": int(form["count"]), "day": form["day"]})
+    flash(request, _("The outreach was recorded."))
+    return Redirect(path=f"/manage/{slug}/outreach", status_code=303)
+
+
+@post("/manage/{slug:str}/outreach/{entry_id:str}/delete", opt=tenant_access("staff"), name="outreach_entry_delete")
+async def entry_delete(request: Request, slug: FromPath[str], entry_id: FromPath[str]) -> Response:
+    entry = await get_in_scope(OutreachEntry, entry_id)
+    async with atomic():
+        await service.delete_entry(entry.id)
+        await _audit(request, "outreach.deleted", entry.kind,
+                     {"entry_id": entry.id, "kind": entry.kind, "count": entry.quantity, "day": str(entry.day)})
+    flash(request, _("The entry was removed."))
+    return Redirect(path=f"/manage/{slug}/outreach", status_code=303)
+
+
+@get("/city/outreach", opt=city_access("staff"), name="city_outreach")
+async def city_outreach(request: Request, month: FromQuery[str] = "") -> Response:
+    months = service.last_months(12)
+    period = months if month not in months else [month]
+    data = await service.city_figures(period)
+    columns = service.figure_columns()
+    labels = dict(columns)
+    monthly = data["monthly"] if len(period) > 1 else (await service.city_figures(months))["monthly"]
+    return render(
+        request,
+        "outreach/city.html",
+        {**data, "columns": columns, "months": months, "month": month if month in months else "",
+         "charts": [service.chart(monthly, k, labels[k]) for k in service.CHART_KEYS]},
+    )
+
+
+ROUTES = [
+    hotlines_page, hotline_create, hotline_edit, hotline_update, hotline_delete,
+    cards_page, card_new, card_create, card_edit, card_update, card_delete, card_distributed,
+    card_print, card_png, scan, all_hotlines,
+    outreach_page, entry_create, entry_delete, city_outreach,
+]

@@ -1,0 +1,442 @@
+"""Rules of the outreach domain: hotlines, information cards, the outreach log, figures."""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from datetime import date
+from typing import Any
+
+from piccolo.query.functions.aggregate import Sum
+
+from app.core import pagecache
+from app.core.forms import Form
+from app.core.jobs import after_commit
+from app.i18n import gettext as _
+from app.outreach.counters import today
+from app.outreach.tables import (
+    ENTRY_KIND_LABELS,
+    DailyCount,
+    EntryKind,
+    Hotline,
+    InfoCard,
+    Metric,
+    OutreachEntry,
+)
+from tenants.scope import current_tenant_id, unscoped
+from tenants.tables import Tenant
+
+# --- hotlines -------------------------------------------------------------------
+
+HOTLINE_FIELDS = ["label", "number", "hours", "notes", "position"]
+
+
+def validate_hotline(form: Form) -> None:
+    form.required("label", "number")
+    form.max_length("label", 100)
+    form.max_length("hours", 200)
+    form.max_length("notes", 300)
+    form.phone("number")
+    if form["position"] and not _is_int(form["position"], 0, 999):
+        form.error("position", _("Enter a whole number from 0 to 999."))
+
+
+def _is_int(value: str, low: int, high: int) -> bool:
+    return value.isdigit() and low <= int(value) <= high
+
+
+async def hotlines() -> list[dict[str, Any]]:
+    return await Hotline.select().order_by(Hotline.position).order_by(Hotline.id)
+
+
+async def next_hotline_position() -> int:
+    rows = await Hotline.select(Hotline.position).order_by(Hotline.position, ascending=False).limit(1)
+    return (rows[0]["position"] + 10) if rows else 10
+
+
+def _hotline_values(form: Form) -> dict[str, Any]:
+    return {
+        "label": form["label"],
+        "number": form["number"],
+        "hours": form["hours"],
+        "notes": form["notes"],
+        "position": int(form["position"] or 0),
+    }
+
+
+async def create_hotline(form: Form) -> int:
+    row = Hotline(tenant=current_tenant_id(), **_hotline_values(form))
+    await row.save()
+    await after_commit(pagecache.bump)
+    return row.id
+
+
+async def update_hotline(hotline_id: int, form: Form) -> None:
+    values = _hotline_values(form)
+    await Hotline.update({getattr(Hotline, k): v for k, v in values.items()}).where(Hotline.id == hotline_id)
+    await after_commit(pagecache.bump)
+
+
+async def delete_hotline(hotline_id: int) -> None:
+    await Hotline.delete().where(Hotline.id == hotline_id)
+    await after_commit(pagecache.bump)
+
+
+async def all_public_hotlines(district: str = "") -> "OrderedDict[str, list[dict[str, Any]]]":
+    """Every active organisation's hotlines, city level first, then by district."""
+    from app.directory.service import KIND_ORDER
+
+    with unscoped("the public hotline list spans every organisation"):
+        query = Hotline.select(
+            Hotline.label, Hotline.number, Hotline.hours, Hotline.notes, Hotline.position,
+            Hotline.tenant.slug.as_alias("slug"), Hotline.tenant.name.as_alias("org_name"),
+            Hotline.tenant.kind.as_alias("org_kind"), Hotline.tenant.district.as_alias("district"),
+        ).where(Hotline.tenant.active == True)  # noqa: E712
+        if district:
+            query = query.where(Hotline.tenant.district == district)
+        rows = await query
+    rows.sort(key=lambda r: (r["district"] != "", r["district"], KIND_ORDER.index(r["org_kind"]), r["org_name"],
+                             r["position"]))
+    groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+    for row in rows:
+        groups.setdefault(row["district"], []).append(row)
+    return groups
+
+
+async def city_hotlines() -> list[dict[str, Any]]:
+    """The city center's hotlines, shown on the portal."""
+    with unscoped("the portal shows the city center's hotlines"):
+        return await Hotline.select(
+            Hotline.label, Hotline.number, Hotline.hours, Hotline.tenant.name.as_alias("org_name"),
+            Hotline.tenant.slug.as_alias("slug"),
+        ).where(
+            (Hotline.tenant.kind == "city_center") & (Hotline.tenant.active == True)  # noqa: E712
+        ).order_by(Hotline.position).order_by(Hotline.id)
+
+
+def tel(number: str) -> str:
+    """The digits of a number for a tel: link."""
+    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+
+# --- information cards ----------------------------------------------------------
+
+CARD_FIELDS = ["title", "body", "contact_lines", "audience", "published"]
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # nothing a printer or an eye confuses
+CODE_LENGTH = 8
+
+
+def card_form(data: Any | None = None, initial: dict[str, Any] | None = None) -> Form:
+    if data is not None:
+        form = Form.from_data(data, CARD_FIELDS)
+        form.values["published"] = "1" if data.get("published") else ""
+        return form
+    initial = initial or {}
+    values = {k: str(initial.get(k) or "") for k in CARD_FIELDS}
+    values["published"] = "1" if initial.get("published") else ""
+    return Form(values=values)
+
+
+def validate_card(form: Form) -> None:
+    form.required("title")
+    form.max_length("title", 100)
+    form.max_length("body", 400)
+    form.max_length("contact_lines", 400)
+    form.max_length("audience", 100)
+    lines = [line for line in form["contact_lines"].splitlines() if line.strip()]
+    if len(lines) > 6:
+        form.error("contact_lines", _("At most 6 contact lines fit on a card."))
+
+
+def new_card_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _card_values(form: Form) -> dict[str, Any]:
+    lines = "\n".join(line.strip() for line in form["contact_lines"].splitlines() if line.strip())
+    return {
+        "title": form["title"],
+        "body": form["body"],
+        "contact_lines": lines,
+        "audience": form["audience"],
+        "published": bool(form["published"]),
+    }
+
+
+async def create_card(form: Form, code: str | None = None) -> int:
+    card = InfoCard(tenant=current_tenant_id(), code=code or new_card_code(), **_card_values(form))
+    await card.save()
+    await after_commit(pagecache.bump)
+    return card.id
+
+
+async def update_card(card_id: int, form: Form) -> None:
+    values = _card_values(form)
+    await InfoCard.update({getattr(InfoCard, k): v for k, v in values.items()}).where(InfoCard.id == card_id)
+    await after_commit(pagecache.bump)
+
+
+async def delete_card(card_id: int) -> None:
+    # The outreach log keeps its entries: "cards handed out" stays true after a card goes.
+    await OutreachEntry.update({OutreachEntry.card: None}).where(OutreachEntry.card == card_id)
+    await InfoCard.delete().where(InfoCard.id == card_id)
+    await after_commit(pagecache.bump)
+
+
+async def cards(published_only: bool = False) -> list[dict[str, Any]]:
+    query = InfoCard.select()
+    if published_only:
+        query = query.where(InfoCard.published == True)  # noqa: E712
+    rows = await query.order_by(InfoCard.id)
+    if not published_only and rows:
+        handed = await OutreachEntry.select(OutreachEntry.card, Sum(OutreachEntry.quantity).as_alias("total")).where(
+            OutreachEntry.card.is_not_null()
+        ).group_by(OutreachEntry.card)
+        scans = await DailyCount.select(DailyCount.ref, Sum(DailyCount.hits).as_alias("total")).where(
+            DailyCount.metric == Metric.qr_scan.value
+        ).group_by(DailyCount.ref)
+        handed_by = {r["card"]: r["total"] or 0 for r in handed}
+        scans_by = {r["ref"]: r["total"] or 0 for r in scans}
+        for row in rows:
+            row["handed_out"] = handed_by.get(row["id"], 0)
+            row["scans"] = scans_by.get(row["id"], 0)
+    for row in rows:
+        row["lines"] = [line for line in row["contact_lines"].splitlines() if line.strip()]
+    return rows
+
+
+async def card_for_scan(code: str) -> dict[str, Any] | None:
+    """The card behind a printed QR code, with its organisation (any tenant)."""
+    code = code.strip().upper()
+    if not (0 < len(code) <= 16) or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    with unscoped("a printed QR code names its card, whichever tenant it belongs to"):
+        return await InfoCard.select(
+            InfoCard.id, InfoCard.tenant, InfoCard.tenant.slug.as_alias("slug")
+        ).where((InfoCard.code == code) & (InfoCard.tenant.active == True)).first()  # noqa: E712
+
+
+DISTRIBUTION_FIELDS = ["count", "day"]
+
+
+def validate_distribution(form: Form) -> None:
+    form.required("count")
+    if form["count"] and not _is_int(form["count"], 1, 1_000_000):
+        form.error("count", _("Enter a whole number from 1 to 1000000."))
+    _validate_day(form, "day")
+
+
+async def record_distribution(card_id: int, form: Form, user_id: int | None) -> None:
+    await _add_entry(EntryKind.cards.value, _day(form), int(form["count"]), "", user_id, card_id=card_id)
+
+
+# --- the outreach log -----------------------------------------------------------
+
+ENTRY_FIELDS = ["day", "kind", "count", "notes"]
+
+
+def _validate_day(form: Form, name: str) -> None:
+    value = form[name]
+    if not value:
+        return
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        form.error(name, _("Enter a date like 2024-05-16."))
+        return
+    if day > today():
+        form.error(name, _("The date cannot be in the future."))
+    elif day.year < 2000:
+        form.error(name, _("Enter a date like 2024-05-16."))
+
+
+def _day(form: Form) -> date:
+    return date.fromisoformat(form["day"]) if form["day"] else today()
+
+
+def validate_entry(form: Form) -> None:
+    form.required("day", "kind", "count")
+    form.choice("kind", ENTRY_KIND_LABELS)
+    if form["count"] and not _is_int(form["count"], 0, 1_000_000):
+        form.error("count", _("Enter a whole number from 0 to 1000000."))
+    form.max_length("notes", 500)
+    _validate_day(form, "day")
+
+
+async def _add_entry(kind: str, day: date, count: int, notes: str, user_id: int | None,
+                     card_id: int | None = None) -> int:
+    row = OutreachEntry(tenant=current_tenant_id(), day=day, kind=kind, quantity=count, notes=notes,
+                        card=card_id, created_by=user_id)
+    await row.save()
+    return row.id
+
+
+async def create_entry(form: Form, user_id: int | None) -> int:
+    return await _add_entry(form["kind"], _day(form), int(form["count"]), form["notes"], user_id)
+
+
+async def delete_entry(entry_id: int) -> None:
+    await OutreachEntry.delete().where(OutreachEntry.id == entry_id)
+
+
+async def recent_entries(limit: int = 50) -> list[dict[str, Any]]:
+    return await OutreachEntry.select(
+        OutreachEntry.id, OutreachEntry.day, OutreachEntry.kind, OutreachEntry.quantity, OutreachEntry.notes,
+        OutreachEntry.card.title.as_alias("card_title"), OutreachEntry.created_by.name.as_alias("by"),
+    ).order_by(OutreachEntry.day, ascending=False).order_by(OutreachEntry.id, ascending=False).limit(limit)
+
+
+# --- figures ---------------------------------------------------------------------
+
+# The columns of the monthly figures, in order: (key, label).
+def figure_columns() -> list[tuple[str, str]]:
+    return [
+        (Metric.page_view.value, _("Page views")),
+        (Metric.qr_scan.value, _("QR scans")),
+        *((k, str(v)) for k, v in ENTRY_KIND_LABELS.items()),
+    ]
+
+
+CHART_KEYS = [Metric.page_view.value, Metric.qr_scan.value, EntryKind.materials.value, EntryKind.cards.value]
+
+
+def last_months(n: int = 12, until: date | None = None) -> list[str]:
+    """The last n months as 'YYYY-MM', oldest first, ending with the current month."""
+    end = until or today()
+    year, month = end.year, end.month
+    months = []
+    for _i in range(n):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def month_bounds(first: str, last: str) -> tuple[date, date]:
+    start = date.fromisoformat(first + "-01")
+    y, m = int(last[:4]), int(last[5:7])
+    end = date(y + (m == 12), 1 if m == 12 else m + 1, 1)
+    return start, end
+
+
+async def monthly_figures(months: list[str]) -> list[dict[str, Any]]:
+    """The active tenant's figures per month: {month, page_view, qr_scan, materials, ...}."""
+    start, end = month_bounds(months[0], months[-1])
+    table: dict[str, dict[str, int]] = {m: {k: 0 for k, _l in figure_columns()} for m in months}
+    counts = await DailyCount.select(DailyCount.day, DailyCount.metric, DailyCount.hits).where(
+        (DailyCount.day >= start) & (DailyCount.day < end)
+    )
+    entries = await OutreachEntry.select(OutreachEntry.day, OutreachEntry.kind, OutreachEntry.quantity).where(
+        (OutreachEntry.day >= start) & (OutreachEntry.day < end)
+    )
+    for row in counts:
+        table[_month(row["day"])][row["metric"]] += row["hits"]
+    for row in entries:
+        table[_month(row["day"])][row["kind"]] += row["quantity"]
+    return [{"month": m, **table[m]} for m in months]
+
+
+def _month(value: Any) -> str:
+    return str(value)[:7]
+
+
+def chart(figures: list[dict[str, Any]], key: str, label: str) -> dict[str, Any]:
+    """Geometry of one small bar chart (server-rendered SVG, attributes only)."""
+    width, height, top, bottom, left = 320, 150, 18, 24, 4
+    peak = max((f[key] for f in figures), default=0)
+    slot = (width - left * 2) / max(len(figures), 1)
+    bars = []
+    for i, f in enumerate(figures):
+        value = f[key]
+        h = 0 if peak == 0 else round((height - top - bottom) * value / peak, 1)
+        x = round(left + i * slot + slot * 0.15, 1)
+        bars.append({
+            "x": x, "y": round(height - bottom - h, 1), "w": round(slot * 0.7, 1), "h": h, "value": value,
+            "label": f["month"][5:], "cx": round(x + slot * 0.35, 1), "month": f["month"],
+        })
+    total = sum(f[key] for f in figures)
+    return {"key": key, "label": label, "width": width, "height": height, "base": height - bottom,
+            "bars": bars, "total": total, "peak": peak}
+
+
+async def city_figures(months: list[str]) -> dict[str, Any]:
+    """Every active tenant's totals over ``months``, grouped by district, with subtotals."""
+    from app.directory.service import KIND_ORDER
+
+    start, end = month_bounds(months[0], months[-1])
+    keys = [k for k, _l in figure_columns()]
+    with unscoped("the city center sees every tenant's outreach figures"):
+        tenants = await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.district).where(
+            Tenant.active == True  # noqa: E712
+        )
+        counts = await DailyCount.select(
+            DailyCount.tenant, DailyCount.metric, Sum(DailyCount.hits).as_alias("total")
+        ).where((DailyCount.day >= start) & (DailyCount.day < end)).group_by(DailyCount.tenant, DailyCount.metric)
+        entries = await OutreachEntry.select(
+            OutreachEntry.tenant, OutreachEntry.kind, Sum(OutreachEntry.quantity).as_alias("total")
+        ).where((OutreachEntry.day >= start) & (OutreachEntry.day < end)).group_by(
+            OutreachEntry.tenant, OutreachEntry.kind
+        )
+        monthly = await _city_monthly(start, end)
+    figures: dict[int, dict[str, int]] = {t["id"]: {k: 0 for k in keys} for t in tenants}
+    for row in counts:
+        if row["tenant"] in figures:
+            figures[row["tenant"]][row["metric"]] += row["total"] or 0
+    for row in entries:
+        if row["tenant"] in figures:
+            figures[row["tenant"]][row["kind"]] += row["total"] or 0
+    tenants.sort(key=lambda t: (t["district"] != "", t["district"], KIND_ORDER.index(t["kind"]), t["name"]))
+    groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    total = {k: 0 for k in keys}
+    for t in tenants:
+        group = groups.setdefault(t["district"], {"rows": [], "subtotal": {k: 0 for k in keys}})
+        group["rows"].append({**t, **figures[t["id"]]})
+        for k in keys:
+            group["subtotal"][k] += figures[t["id"]][k]
+            total[k] += figures[t["id"]][k]
+    by_month = {m: {k: 0 for k in keys} for m in months}
+    for month, key, value in monthly:
+        if month in by_month:
+            by_month[month][key] += value
+    return {"groups": groups, "total": total, "monthly": [{"month": m, **by_month[m]} for m in months]}
+
+
+async def _city_monthly(start: date, end: date) -> list[tuple[str, str, int]]:
+    """(month, key, count) rows of the whole city; grouped in Python (date functions differ by database)."""
+    counts = await DailyCount.select(DailyCount.day, DailyCount.metric, Sum(DailyCount.hits).as_alias("total")).where(
+        (DailyCount.day >= start) & (DailyCount.day < end) & (DailyCount.tenant.active == True)  # noqa: E712
+    ).group_by(DailyCount.day, DailyCount.metric)
+    entries = await OutreachEntry.select(
+        OutreachEntry.day, OutreachEntry.kind, Sum(OutreachEntry.quantity).as_alias("total")
+    ).where(
+        (OutreachEntry.day >= start) & (OutreachEntry.day < end) & (OutreachEntry.tenant.active == True)  # noqa: E712
+    ).group_by(OutreachEntry.day, OutreachEntry.kind)
+    return [(_month(r["day"]), r["metric"], r["total"] or 0) for r in counts] + [
+        (_month(r["day"]), r["kind"], r["total"] or 0) for r in entries
+    ]
+
+
+# --- QR codes ----------------------------------------------------------------------
+
+
+def qr_svg(url: str, title: str) -> str:
+    """Inline SVG without style attributes (the CSP forbids inline style)."""
+    import segno
+
+    return segno.make(url, error="m", micro=False).svg_inline(
+        scale=4, border=2, svgclass="qr", lineclass="qr-line", omitsize=True, title=title
+    )
+
+
+def qr_png(url: str) -> bytes:
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="png", scale=12, border=4)
+    return out.getvalue()
+
+
+async def public_space() -> dict[str, Any]:
+    """What the active tenant's public page shows from this domain."""
+    return {"hotlines": await hotlines(), "cards": await cards(published_only=True)}
