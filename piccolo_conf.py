@@ -10,5 +10,6 @@ APP_REGISTRY = AppRegistry(
         "app.accounts.piccolo_app",
         "tenants.piccolo_app",
         "app.audit.piccolo_app",
+        "app.notifications.piccolo_app",
     ]
 )
