@@ -23,6 +23,7 @@ from app.db import start_db, stop_db
 from app.directory.routes import ROUTES as DIRECTORY_ROUTES
 from app.health.routes import ROUTES as HEALTH_ROUTES
 from app.manage.routes import ROUTES as MANAGE_ROUTES
+from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.settings import get_settings
 from tenants.guards import PUBLIC, enforce_access
 from tenants.middleware import RequestContextMiddleware
@@ -39,7 +40,7 @@ def route_handlers() -> list:
         include_in_schema=False,
         name="static",
     )
-    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *HEALTH_ROUTES, static]
+    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *NOTIFICATION_ROUTES, *HEALTH_ROUTES, static]
 
 
 async def _on_shutdown() -> None:

@@ -35,6 +35,7 @@ STUCK_AFTER = timedelta(minutes=10)
 # A due row whose job should have run this long ago has lost its job (Redis restart).
 SWEEP_GRACE = timedelta(seconds=60)
 BATCH_SIZE = 200
+PAGE_SIZE = 50
 
 QUIET_TZ = ZoneInfo("Asia/Shanghai")
 QUIET_START = time(21, 0)
@@ -96,7 +97,7 @@ def quiet_until(at: datetime) -> datetime | None:
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` failed ones: 30 s, 1 min, 2 min, …"""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    return min(BACKOFF_BASE * (2 ** min(max(attempts - 1, 0), 20)), BACKOFF_CAP)
 
 
 # --- writing -------------------------------------------------------------------
@@ -183,7 +184,8 @@ async def notify(
 
 
 async def enqueue_delivery(notification_id: int, tenant_id: int, due: datetime | None = None) -> None:
-    if due is not None and due > utcnow() + timedelta(seconds=1):
+    # A job must not run before its row is due: the claim would skip it.
+    if due is not None and due > utcnow():
         await jobs.enqueue(DELIVER_JOB, notification_id, tenant_id, _defer_until=due)
     else:
         await jobs.enqueue(DELIVER_JOB, notification_id, tenant_id)
