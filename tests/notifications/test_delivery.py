@@ -63,7 +63,7 @@ async def test_email_is_delivered_per_recipient_with_text_html_and_tenant_name(w
     assert "<p>The seminar now starts at 14:00.</p>" in html
     # The Chinese recipient gets the Chinese frame around the same payload.
     [zh] = smtp.to("three@example.cn")
-    assert "你好" in zh.get_body(preferencelist=("plain",)).get_content()
+    assert "您好" in zh.get_body(preferencelist=("plain",)).get_content()
     assert {r["status"] for r in await all_rows()} == {"sent"}
     assert all(r["sent_at"] is not None and r["attempts"] == 1 for r in await all_rows())
 
