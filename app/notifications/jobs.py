@@ -8,6 +8,7 @@ is the cron job that finds what was lost or stuck.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -53,8 +54,9 @@ async def _send(ctx: dict[str, Any], row: dict[str, Any]) -> None:
         raise ValueError(f"unknown channel {row['channel']!r}")
 
 
-async def deliver_claimed(ctx: dict[str, Any], row: dict[str, Any]) -> str:
-    """Deliver a message this worker has claimed; record what happened."""
+async def deliver_claimed(ctx: dict[str, Any], row: dict[str, Any], *, record_sent: bool = True) -> str:
+    """Deliver a message this worker has claimed; record what happened (a "sent"
+    only when ``record_sent``: the batch path records a chunk at once)."""
     kind = service.message_kind(row["template_key"])
     try:
         if kind.still_applies is not None and not await kind.still_applies(row):
@@ -71,7 +73,8 @@ async def deliver_claimed(ctx: dict[str, Any], row: dict[str, Any]) -> str:
         retry_at = await service.record_failure(row, error)
         log.warning("notification %s attempt %s failed: %s", row["id"], row["attempts"], error)
         return "retry" if retry_at else "failed"
-    await service.mark_sent(row)
+    if record_sent:
+        await service.mark_sent(row)
     return "sent"
 
 
@@ -90,9 +93,12 @@ async def deliver_due_notifications(ctx: dict[str, Any], tenant_id: int) -> dict
             batch = await service.claim_batch()
             if not batch:
                 break
-            for row in batch:
-                outcome = await deliver_claimed(ctx, row)
-                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            for start in range(0, len(batch), service.SEND_CHUNK):
+                chunk = batch[start : start + service.SEND_CHUNK]
+                results = await asyncio.gather(*(deliver_claimed(ctx, r, record_sent=False) for r in chunk))
+                await service.mark_sent_many([r for r, out in zip(chunk, results) if out == "sent"])
+                for outcome in results:
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
 

@@ -67,7 +67,9 @@ def render_message(row: dict[str, Any], tenant_name: str) -> Rendered:
         subject = " ".join(render_block(env, txt, "subject", **ctx).split())
         text = render_block(env, txt, "body", **ctx).strip() + "\n"
         template = env.get_template(txt)
-        sms = render_block(env, txt, "sms", **ctx).strip() if "sms" in template.blocks else ""
+        sms = ""
+        if row.get("channel", "sms") == "sms" and "sms" in template.blocks:
+            sms = render_block(env, txt, "sms", **ctx).strip()
         html = env.get_template(f"notifications/{key}.html").render(**ctx)
     finally:
         i18n.reset_locale(token)

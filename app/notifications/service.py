@@ -35,6 +35,9 @@ STUCK_AFTER = timedelta(minutes=10)
 # A due row whose job should have run this long ago has lost its job (Redis restart).
 SWEEP_GRACE = timedelta(seconds=60)
 BATCH_SIZE = 200
+# The batch path sends this many at once and then marks them sent in one UPDATE: a
+# worker killed in between re-sends at most these (after STUCK_AFTER).
+SEND_CHUNK = 25
 PAGE_SIZE = 50
 
 QUIET_TZ = ZoneInfo("Asia/Shanghai")
@@ -267,6 +270,19 @@ async def mark_sent(row: dict[str, Any]) -> None:
     await Notification.update(
         {Notification.status: Status.sent.value, Notification.sent_at: utcnow(), Notification.last_error: ""}
     ).where(_mine(row))
+
+
+async def mark_sent_many(rows: list[dict[str, Any]]) -> None:
+    """Mark a chunk of one batch claim as sent in one statement (they share ``claimed_at``)."""
+    for claimed_at in {r["claimed_at"] for r in rows}:
+        ids = [r["id"] for r in rows if r["claimed_at"] == claimed_at]
+        await Notification.update(
+            {Notification.status: Status.sent.value, Notification.sent_at: utcnow(), Notification.last_error: ""}
+        ).where(
+            Notification.id.is_in(ids)
+            & (Notification.status == Status.sending.value)
+            & (Notification.claimed_at == claimed_at)
+        )
 
 
 async def mark_cancelled(row: dict[str, Any], reason: str) -> None:
