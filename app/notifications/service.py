@@ -13,9 +13,11 @@ never loses them.
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count
@@ -50,6 +52,27 @@ DELIVER_DUE_JOB = "deliver_due_notifications"
 
 class NoRecipient(ValueError):
     """Neither an email address, a phone number nor an account to write to."""
+
+
+_write_locks: dict[int, asyncio.Lock] = {}
+
+
+@asynccontextmanager
+async def _writing() -> AsyncIterator[None]:
+    """On SQLite, one outbox write at a time per worker process: concurrent jobs
+    would otherwise meet in SQLite's busy handler, which sleeps up to 100 ms a try.
+    PostgreSQL takes row locks and needs none of this."""
+    if get_engine().engine_type != "sqlite":
+        yield
+        return
+    lock = _write_locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+    async with lock:
+        yield
+
+
+async def _write(query: Any) -> Any:
+    async with _writing():
+        return await query
 
 
 def utcnow() -> datetime:
@@ -216,7 +239,7 @@ async def claim(notification_id: int) -> dict[str, Any] | None:
     """Atomically take a due pending message (pending -> sending); None if another
     worker has it, it was already handled, or it is not due yet."""
     now = utcnow()
-    rows = await (
+    rows = await _write(
         Notification.update(
             {
                 Notification.status: Status.sending.value,
@@ -243,13 +266,13 @@ async def claim_batch(limit: int = BATCH_SIZE) -> list[dict[str, Any]]:
     now = utcnow()
     engine = get_engine()
     lock = " FOR UPDATE SKIP LOCKED" if engine.engine_type == "postgres" else ""
-    claimed = await Notification.raw(
+    claimed = await _write(Notification.raw(
         "UPDATE notification SET status = 'sending', claimed_at = {}, attempts = attempts + 1 "
         "WHERE status = 'pending' AND id IN ("
         "SELECT id FROM notification WHERE tenant = {} AND status = 'pending' AND scheduled_for <= {} "
         "ORDER BY scheduled_for, id LIMIT {}" + lock + ") RETURNING id",
         now, tenant_id, now, limit,
-    )
+    ))
     if not claimed:
         return []
     ids = [r["id"] for r in claimed]
@@ -267,39 +290,39 @@ def _mine(row: dict[str, Any]) -> Any:
 
 
 async def mark_sent(row: dict[str, Any]) -> None:
-    await Notification.update(
+    await _write(Notification.update(
         {Notification.status: Status.sent.value, Notification.sent_at: utcnow(), Notification.last_error: ""}
-    ).where(_mine(row))
+    ).where(_mine(row)))
 
 
 async def mark_sent_many(rows: list[dict[str, Any]]) -> None:
     """Mark a chunk of one batch claim as sent in one statement (they share ``claimed_at``)."""
     for claimed_at in {r["claimed_at"] for r in rows}:
         ids = [r["id"] for r in rows if r["claimed_at"] == claimed_at]
-        await Notification.update(
+        await _write(Notification.update(
             {Notification.status: Status.sent.value, Notification.sent_at: utcnow(), Notification.last_error: ""}
         ).where(
             Notification.id.is_in(ids)
             & (Notification.status == Status.sending.value)
             & (Notification.claimed_at == claimed_at)
-        )
+        ))
 
 
 async def mark_cancelled(row: dict[str, Any], reason: str) -> None:
-    await Notification.update(
+    await _write(Notification.update(
         {Notification.status: Status.cancelled.value, Notification.last_error: reason}
-    ).where(_mine(row))
+    ).where(_mine(row)))
 
 
 async def postpone(row: dict[str, Any], until: datetime) -> None:
     """Back to pending until ``until`` (quiet hours); this try does not count."""
-    await Notification.update(
+    await _write(Notification.update(
         {
             Notification.status: Status.pending.value,
             Notification.scheduled_for: until,
             Notification.attempts: Notification.attempts - 1,
         }
-    ).where(_mine(row))
+    ).where(_mine(row)))
     await enqueue_delivery(row["id"], row["tenant"], until)
 
 
@@ -307,18 +330,18 @@ async def record_failure(row: dict[str, Any], error: str) -> datetime | None:
     """Retry later with backoff, or give up after MAX_ATTEMPTS. Returns the retry time."""
     error = error[:2000]
     if row["attempts"] >= MAX_ATTEMPTS:
-        await Notification.update(
+        await _write(Notification.update(
             {Notification.status: Status.failed.value, Notification.last_error: error}
-        ).where(_mine(row))
+        ).where(_mine(row)))
         return None
     retry_at = utcnow() + backoff(row["attempts"])
-    await Notification.update(
+    await _write(Notification.update(
         {
             Notification.status: Status.pending.value,
             Notification.scheduled_for: retry_at,
             Notification.last_error: error,
         }
-    ).where(_mine(row))
+    ).where(_mine(row)))
     await enqueue_delivery(row["id"], row["tenant"], retry_at)
     return retry_at
 

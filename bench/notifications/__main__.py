@@ -52,12 +52,14 @@ async def _work() -> dict:
         log_results=False,
     )
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_before = time.process_time()
     start = time.perf_counter()
     await worker.main()
     elapsed = time.perf_counter() - start
     await worker.close()
     return {
         "elapsed": elapsed,
+        "cpu": time.process_time() - cpu_before,
         "rss_start_mb": rss_before / 1024,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "jobs": worker.jobs_complete,
@@ -200,12 +202,12 @@ def main() -> None:
     try:
         database = os.environ.get("DATABASE_URL", "sqlite")
         modes = ["jobs", "sweep"] if args.mode == "both" else [args.mode]
-        print(f"{'database':10} {'mode':6} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'RSS start':>9} {'peak RSS':>9}")
+        print(f"{'database':10} {'mode':6} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'RSS start':>9} {'peak RSS':>9} {'worker CPU':>10}")
         for mode in modes:
             for count in sorted({max(args.count // 5, 1), args.count}):
                 r = run_one(count, mode, database, redis_url)
                 print(f"{r['database']:10} {mode:6} {count:8d} {r['elapsed']:8.2f} {r['per_second']:7.0f} "
-                      f"{r['rss_start_mb']:7.1f}MB {r['peak_rss_mb']:7.1f}MB", flush=True)
+                      f"{r['rss_start_mb']:7.1f}MB {r['peak_rss_mb']:7.1f}MB {100 * r['cpu'] / r['elapsed']:9.0f}%", flush=True)
     finally:
         if proc is not None:
             proc.kill()
