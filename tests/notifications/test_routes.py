@@ -117,3 +117,28 @@ async def test_city_center_sees_counts_per_tenant_only(client, world):
     await client.post("/logout", data={"_csrf_token": csrf_token(client)})
     await login(client, world.users["a_admin"])
     assert (await client.get("/city/notifications")).status_code == 404
+
+
+async def test_pages_are_valid_html(client, world):
+    from tests.quality import HtmlValidator, format_html_errors
+
+    a = world.tenants["a"]["id"]
+    nid = await failed_message(a)
+    staff = await User.select(User.id).where(User.email == world.users["a_admin"]).first()
+    await service.notify(a, "staff_notice", "inapp", channel="inapp", user_id=staff["id"], payload=NOTICE)
+    with tenant_scope(a):
+        await Notification.update({Notification.status: "sent"}).where(Notification.dedupe_key == "inapp")
+    validator = HtmlValidator()
+    await login(client, world.users["a_admin"])
+    for name, path in [("list", "/manage/district-a/notifications"),
+                       ("detail", f"/manage/district-a/notifications/{nid}"),
+                       ("inbox", "/manage/district-a/inbox")]:
+        resp = await client.get(path)
+        assert resp.status_code == 200, path
+        validator.add(name, resp.text)
+    await client.post("/logout", data={"_csrf_token": csrf_token(client)})
+    await login(client, world.users["city_staff"])
+    validator.add("city", (await client.get("/city/notifications")).text)
+    # htmx's hx-* attributes are not in the HTML standard; everything else must be.
+    errors = {name: [e for e in errs if "Attribute “hx-" not in e] for name, errs in validator.errors().items()}
+    assert not any(errors.values()), format_html_errors(errors)
