@@ -3,7 +3,7 @@ in-app message for its staff. Fixed times and dedupe keys: deterministic, idempo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from app.accounts.tables import User
@@ -14,7 +14,7 @@ SH = ZoneInfo("Asia/Shanghai")
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=SH)
+    return datetime(2026, 11, day, hour, minute, tzinfo=SH).astimezone(timezone.utc)
 
 
 def _rows(tenant_id: int, staff_id: int | None) -> list[dict]:

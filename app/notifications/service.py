@@ -173,7 +173,8 @@ async def notify(
         raise TenancyError("notify() for another tenant than the active scope")
     chosen, recipient = _choose_channel(channel, email.strip(), phone.strip(), user_id)
     now = utcnow()
-    due = max(scheduled_for or now, now)
+    # Always UTC: SQLite compares stored times as text.
+    due = max(scheduled_for.astimezone(timezone.utc) if scheduled_for else now, now)
     if chosen == Channel.sms.value and not urgent:
         due = quiet_until(due) or due
     row = Notification(

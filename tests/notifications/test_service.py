@@ -136,3 +136,15 @@ async def test_claim_is_atomic_and_once(world):
     with unscoped("test reads the row"):
         row = await Notification.select().where(Notification.id == nid).first()
     assert row["status"] == "sending" and row["attempts"] == 1
+
+
+async def test_a_due_time_in_another_zone_is_stored_in_utc_and_compares_right(world):
+    a = world.tenants["a"]["id"]
+    later = (service.utcnow() + timedelta(hours=3)).astimezone(SHANGHAI)
+    nid = await service.notify(a, "staff_notice", "later", email="w@example.cn", payload=NOTICE,
+                               scheduled_for=later)
+    [row] = await rows(a)
+    assert row["scheduled_for"] == later
+    with tenant_scope(a):
+        assert await service.claim(nid) is None  # three hours early
+        assert await service.claim_batch() == []
