@@ -54,7 +54,11 @@ def _create_pg_database(base_url: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(create())
+    # In a thread: this also runs from a fixture, while pytest-asyncio's loop runs.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, create()).result()
     atexit.register(lambda: asyncio.run(drop()))
     prefix = base_url.rsplit("/", 1)[0]
     return f"{prefix}/{name}"
