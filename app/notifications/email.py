@@ -79,7 +79,7 @@ class Mailer:
     """Sends over a few reused SMTP connections (``size`` at once); safe for the
     concurrent jobs of a worker. A connection the server dropped is replaced."""
 
-    def __init__(self, settings: Settings | None = None, size: int = 4) -> None:
+    def __init__(self, settings: Settings | None = None, size: int = 8) -> None:
         self.settings = settings or get_settings()
         self._idle: list[aiosmtplib.SMTP] = []
         self._slots = asyncio.Semaphore(size)

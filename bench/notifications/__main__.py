@@ -169,9 +169,11 @@ def run_one(count: int, mode: str, database: str, redis_url: str) -> dict:
     try:
         env = _env(database_url, redis_url, port)
         _seed(env, count, mode)
+        sink_cpu = time.process_time()
         out = subprocess.run([sys.executable, "-m", "bench.notifications", "--worker"], env=env, cwd=ROOT,
                              check=True, capture_output=True, text=True)
         result = json.loads(out.stdout.strip().splitlines()[-1])
+        result["sink_cpu"] = time.process_time() - sink_cpu
     finally:
         controller.stop()
         drop()
@@ -202,12 +204,12 @@ def main() -> None:
     try:
         database = os.environ.get("DATABASE_URL", "sqlite")
         modes = ["jobs", "sweep"] if args.mode == "both" else [args.mode]
-        print(f"{'database':10} {'mode':6} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'RSS start':>9} {'peak RSS':>9} {'worker CPU':>10}")
+        print(f"{'database':10} {'mode':6} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'RSS start':>9} {'peak RSS':>9} {'worker CPU':>10} {'sink CPU':>8}")
         for mode in modes:
             for count in sorted({max(args.count // 5, 1), args.count}):
                 r = run_one(count, mode, database, redis_url)
                 print(f"{r['database']:10} {mode:6} {count:8d} {r['elapsed']:8.2f} {r['per_second']:7.0f} "
-                      f"{r['rss_start_mb']:7.1f}MB {r['peak_rss_mb']:7.1f}MB {100 * r['cpu'] / r['elapsed']:9.0f}%", flush=True)
+                      f"{r['rss_start_mb']:7.1f}MB {r['peak_rss_mb']:7.1f}MB {100 * r['cpu'] / r['elapsed']:9.0f}% {100 * r['sink_cpu'] / r['elapsed']:7.0f}%", flush=True)
     finally:
         if proc is not None:
             proc.kill()
