@@ -6,7 +6,7 @@ SQLite by default (a new file under /tmp); PostgreSQL when DATABASE_URL is given
 (a new database is created on that server and dropped afterwards). Redis: REDIS_URL,
 or an embedded one. This process seeds the outbox and runs the SMTP sink (aiosmtpd,
 in a thread); the worker is a separate process (an arq Worker with the real jobs),
-which reports its delivery time and its peak RSS.
+which reports its delivery time and its peak RSS (VmHWM).
 
 Modes: ``jobs`` enqueues one ``deliver_notification`` job per message, as ``notify()``
 does; ``sweep`` loses all of them (as after a Redis restart) and lets the sweep's
@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- the worker process ----------------------------------------------------------
+
+
+def _rss_mb(field: str) -> float:
+    """VmRSS / VmHWM of this process in MB. (Not getrusage's ru_maxrss: on Linux it
+    carries the parent's peak over fork and exec.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 async def _work() -> dict:
@@ -51,7 +59,7 @@ async def _work() -> dict:
         keep_result=0,
         log_results=False,
     )
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = _rss_mb("VmRSS")
     cpu_before = time.process_time()
     start = time.perf_counter()
     await worker.main()
@@ -60,8 +68,8 @@ async def _work() -> dict:
     return {
         "elapsed": elapsed,
         "cpu": time.process_time() - cpu_before,
-        "rss_start_mb": rss_before / 1024,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_start_mb": rss_before,
+        "peak_rss_mb": _rss_mb("VmHWM"),
         "jobs": worker.jobs_complete,
     }
 
