@@ -55,7 +55,7 @@ def build_email(rendered: Rendered, *, to: str, tenant_name: str, notification_i
         f"From: {formataddr((_header(tenant_name), sender))}",
         f"To: {to}",
         f"Subject: {_header(rendered.subject)}",
-        f"Date: {formatdate(localtime=False)}",
+        f"Date: {formatdate(usegmt=True)}",
         f"Message-ID: {make_msgid(idstring=f'n{notification_id}', domain=domain)}",
         f"X-Tiaojie-Notification: {notification_id}",
         "MIME-Version: 1.0",
