@@ -11,5 +11,6 @@ APP_REGISTRY = AppRegistry(
         "tenants.piccolo_app",
         "app.audit.piccolo_app",
         "app.outreach.piccolo_app",
+        "app.notifications.piccolo_app",
     ]
 )

@@ -118,6 +118,49 @@ def user_create(email: str, password: str, tenant_slug: str, role: str, name: st
     click.echo(f"created user {user_id}: {email.strip().lower()} as {role} of {tenant_slug}")
 
 
+@main.group()
+def notify() -> None:
+    """Messages (the outbox)."""
+
+
+@notify.command("test")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug of the sending organisation.")
+@click.option("--email", default="", help="Recipient email address.")
+@click.option("--phone", default="", help="Recipient mobile number (SMS when there is no email).")
+def notify_test(tenant_slug: str, email: str, phone: str) -> None:
+    """Queue a test message; the worker delivers it (see the organisation's Messages page)."""
+    import secrets
+
+    from app.core.forms import EMAIL_RE
+    from app.notifications import service
+
+    if email and not EMAIL_RE.match(email.strip()):
+        raise click.BadParameter("not a valid email address", param_hint="--email")
+    if not email and not phone:
+        raise click.BadParameter("give --email or --phone", param_hint="--email")
+
+    async def go() -> int:
+        from app.core.jobs import close_pool
+
+        from tenants.tables import Tenant
+
+        tenant = await Tenant.select(Tenant.id, Tenant.name).where(Tenant.slug == tenant_slug).first()
+        if tenant is None:
+            raise click.BadParameter(f"no organisation with slug {tenant_slug!r}", param_hint="--tenant")
+        try:
+            return await service.notify(
+                tenant["id"], "staff_notice", f"cli-test:{secrets.token_hex(8)}",
+                email=email.strip(), phone=phone.strip(), urgent=True,
+                payload={"subject": f"Test message from {tenant['name']}",
+                         "body": "If you can read this, messages from the platform reach you."},
+            )
+        finally:
+            await close_pool()
+
+    notification_id = _run(go())
+    click.echo(f"queued notification {notification_id} from {tenant_slug}")
+
+
 @main.command()
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"))
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int)

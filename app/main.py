@@ -25,6 +25,7 @@ from app.health.routes import ROUTES as HEALTH_ROUTES
 from app.manage.routes import ROUTES as MANAGE_ROUTES
 from app.outreach.counters import PageViewMiddleware
 from app.outreach.routes import ROUTES as OUTREACH_ROUTES
+from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.settings import get_settings
 from litestar.exceptions import ImproperlyConfiguredException
 
@@ -43,7 +44,7 @@ def route_handlers() -> list:
         include_in_schema=False,
         name="static",
     )
-    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *HEALTH_ROUTES, static]
+    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *HEALTH_ROUTES, static]
 
 
 async def _on_shutdown() -> None:

@@ -31,6 +31,10 @@ class Settings:
     smtp_password: str
     smtp_security: str  # "none", "starttls" or "tls"
     smtp_from: str
+    email_delivery: str  # "smtp", or "file" (var/outbox/, development)
+    sms_gateway: str  # "console", "file" or "http"
+    sms_gateway_url: str
+    sms_gateway_key: str
     login_attempts: int
     login_window_seconds: int
     base_url_set: bool = False  # BASE_URL given: printed QR codes use it, else the request's address
@@ -88,6 +92,10 @@ def load_settings() -> Settings:
         smtp_password=os.environ.get("SMTP_PASSWORD", ""),
         smtp_security=os.environ.get("SMTP_SECURITY", "none"),
         smtp_from=os.environ.get("SMTP_FROM", "noreply@tiaojie.local"),
+        email_delivery=os.environ.get("EMAIL_DELIVERY", "file" if env == "development" else "smtp"),
+        sms_gateway=os.environ.get("SMS_GATEWAY", "file" if env == "development" else "console"),
+        sms_gateway_url=os.environ.get("SMS_GATEWAY_URL", ""),
+        sms_gateway_key=os.environ.get("SMS_GATEWAY_KEY", ""),
         login_attempts=int(os.environ.get("LOGIN_MAX_ATTEMPTS", "5")),
         login_window_seconds=int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
         base_url_set=bool(os.environ.get("BASE_URL")),

@@ -118,3 +118,13 @@ def test_english_catalog_keeps_msgstrs_empty() -> None:
 )
 def test_negotiate(cookie: str | None, accept_language: str | None, expected: str) -> None:
     assert i18n.negotiate(cookie, accept_language) == expected
+
+
+def test_catalog_files_parse_strictly():
+    """A merge of two branches' catalogs (merge=union) can leave a broken entry behind."""
+    from babel.messages.pofile import read_po
+
+    locale_dir = Path(__file__).resolve().parent.parent / "app" / "locale"
+    for path in [locale_dir / "messages.pot", *locale_dir.glob("*/LC_MESSAGES/messages.po")]:
+        with open(path, "rb") as handle:
+            read_po(handle, abort_invalid=True)

@@ -6,11 +6,18 @@ import logging
 from typing import Any
 
 from arq import cron
+from arq.worker import func
 from arq.connections import RedisSettings
 
 from app.db import start_db, stop_db
 from app.settings import get_settings
 from app.outreach.jobs import flush_outreach_counts
+from app.notifications.jobs import (
+    close_mailer,
+    deliver_due_notifications,
+    deliver_notification,
+    sweep_notifications,
+)
 from workers.heartbeat import heartbeat
 
 log = logging.getLogger("tiaojie.worker")
@@ -22,6 +29,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await close_mailer(ctx)
     await stop_db()
 
 
@@ -33,10 +41,17 @@ def redis_settings() -> RedisSettings:
 
 
 class WorkerSettings:
-    functions: list = [heartbeat, flush_outreach_counts]
+    functions: list = [
+        heartbeat,
+        flush_outreach_counts,
+        deliver_notification,
+        # keep_result=0: the per-tenant job id can be queued again as soon as it is done.
+        func(deliver_due_notifications, keep_result=0),
+    ]
     cron_jobs = [
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
         cron(flush_outreach_counts, second=30, unique=True),
+        cron(sweep_notifications, second=30, run_at_startup=True, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

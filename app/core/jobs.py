@@ -49,7 +49,7 @@ async def get_pool() -> ArqRedis:
         settings = RedisSettings.from_dsn(get_settings().redis_url)
         settings.conn_timeout = 2
         settings.conn_retries = 0
-        pool = _pools[key] = await create_pool(settings, retry_jobs=True)
+        pool = _pools[key] = await create_pool(settings)
     return pool
 
 

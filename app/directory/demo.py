@@ -170,6 +170,10 @@ async def seed_demo() -> dict[str, int]:
         user = await User.select(User.id).where(User.email == email).first()
         user_id = user["id"] if user else await accounts.create_user(email, password, ACCOUNT_NAMES[email])
         await accounts.add_membership(user_id, ids[slug], role)
+    from app.notifications.demo import seed_demo_notifications
+
+    await seed_demo_notifications(ids)
+
     from app.core.pagecache import bump
 
     await bump()

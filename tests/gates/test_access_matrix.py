@@ -57,6 +57,13 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/city/tenants/{slug:str}/admins"): "city:admin",
     ("GET", "/city"): "city:staff",
     ("GET", "/city/outreach"): "city:staff",
+    ("GET", "/city/notifications"): "city:staff",
+    ("GET", "/manage/{slug:str}/notifications"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/notifications/test"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/notifications/{notification_id:int}"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/notifications/{notification_id:int}/retry"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/inbox"): "tenant:member",
+    ("POST", "/manage/{slug:str}/inbox/read"): "tenant:member",
     ("GET", "/hotlines"): "public",
     ("GET", "/q/{code:str}"): "public",
     ("GET", "/o/{slug:str}/cards/{card_id:str}"): "public",
@@ -167,6 +174,19 @@ async def _entry_id(world: World, target: str | None) -> str:
     return await _in_target(world, target, make)
 
 
+async def _notification_id(world: World, target: str | None) -> str:
+    import uuid
+
+    from app.notifications.service import notify
+
+    async def make(tenant_id):
+        return str(await notify(tenant_id, "staff_notice", f"matrix-{uuid.uuid4().hex}",
+                                email="someone@test.tiaojie.cn", payload={"subject": "s", "body": "b"}))
+
+    return await _in_target(world, target, make)
+
+
+PARAM_SAMPLES["notification_id"] = _notification_id
 PARAM_SAMPLES["hotline_id"] = _hotline_id
 PARAM_SAMPLES["card_id"] = _card_id
 PARAM_SAMPLES["code"] = _card_code

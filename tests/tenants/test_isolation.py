@@ -6,7 +6,8 @@ import pytest
 
 from tests.support import csrf_token, login
 
-MANAGE_PAGES = ["/manage/{slug}/", "/manage/{slug}/settings", "/manage/{slug}/audit"]
+MANAGE_PAGES = ["/manage/{slug}/", "/manage/{slug}/settings", "/manage/{slug}/audit",
+                "/manage/{slug}/notifications", "/manage/{slug}/notifications/1", "/manage/{slug}/inbox"]
 B_MEMBERS = ["b_admin", "b_staff"]
 def _main(html: str) -> str:
     return html[html.index("<main"): html.index("</main>")]

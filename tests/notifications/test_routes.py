@@ -1,0 +1,144 @@
+"""Staff pages: the tenant's outbox with filters and retry, the inbox, the city counts."""
+
+from __future__ import annotations
+
+from app.accounts.tables import User
+from app.audit.tables import AuditEntry
+from app.notifications import service
+from app.notifications.tables import Notification
+from tenants.scope import tenant_scope, unscoped
+from tests.support import csrf_token, login, redis_sync
+
+NOTICE = {"subject": "Hello", "body": "A notice"}
+
+
+async def failed_message(tenant_id: int, key: str = "k-failed", error: str = "SMTPConnectError: refused") -> int:
+    nid = await service.notify(tenant_id, "staff_notice", key, email="w@example.cn", payload=NOTICE)
+    with tenant_scope(tenant_id):
+        await Notification.update({Notification.status: "failed", Notification.attempts: 6,
+                                   Notification.last_error: error}).where(Notification.id == nid)
+    return nid
+
+
+async def test_staff_see_every_message_and_why_it_failed(client, world):
+    a = world.tenants["a"]["id"]
+    await service.notify(a, "staff_notice", "k-pending", email="pending@example.cn", payload=NOTICE)
+    nid = await failed_message(a)
+    await failed_message(world.tenants["b"]["id"], "k-other", "secret error of b")
+    await login(client, world.users["a_staff"])
+    page = await client.get("/manage/district-a/notifications")
+    assert page.status_code == 200
+    assert "pending@example.cn" in page.text and "SMTPConnectError: refused" in page.text
+    assert "secret error of b" not in page.text
+    failed = await client.get("/manage/district-a/notifications?status=failed")
+    assert "SMTPConnectError: refused" in failed.text and "pending@example.cn" not in failed.text
+    assert f"/manage/district-a/notifications/{nid}/retry" in failed.text
+    # htmx asks for the list only
+    fragment = await client.get("/manage/district-a/notifications?status=failed", headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<div id="outbox">') and "<html" not in fragment.text
+    detail = await client.get(f"/manage/district-a/notifications/{nid}")
+    assert detail.status_code == 200 and "A notice" in detail.text and "k-failed" in detail.text
+
+
+async def test_retry_button_puts_a_failed_message_back_and_is_audited(client, world):
+    a = world.tenants["a"]["id"]
+    nid = await failed_message(a)
+    redis_sync().flushdb()
+    await login(client, world.users["a_staff"])
+    resp = await client.post(f"/manage/district-a/notifications/{nid}/retry",
+                             data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
+    assert resp.status_code == 303
+    with tenant_scope(a):
+        row = await Notification.select().where(Notification.id == nid).first()
+        assert await AuditEntry.exists().where(AuditEntry.action == "notification.retried")
+    assert row["status"] == "pending" and row["attempts"] == 0
+    assert redis_sync().zcard("arq:queue") == 1
+    # Not failed any more: nothing happens a second time.
+    again = await client.post(f"/manage/district-a/notifications/{nid}/retry",
+                              data={"_csrf_token": csrf_token(client)})
+    assert "Only a failed message can be retried." in again.text
+    # Without the CSRF token the request is refused.
+    assert (await client.post(f"/manage/district-a/notifications/{nid}/retry")).status_code == 403
+
+
+async def test_other_tenants_and_low_roles_cannot_see_or_retry(client, world):
+    a = world.tenants["a"]["id"]
+    nid = await failed_message(a)
+    await login(client, world.users["b_staff"])
+    assert (await client.get("/manage/district-a/notifications")).status_code == 404
+    # b's staff asking b's console for a's message: the same 404 as a missing one.
+    assert (await client.get(f"/manage/district-b/notifications/{nid}")).status_code == 404
+    resp = await client.post(f"/manage/district-b/notifications/{nid}/retry", data={"_csrf_token": csrf_token(client)})
+    assert resp.status_code == 404
+    with unscoped("test checks the row is untouched"):
+        assert (await Notification.select().where(Notification.id == nid).first())["status"] == "failed"
+    await client.post("/logout", data={"_csrf_token": csrf_token(client)})
+    await login(client, world.users["union_rep"])
+    assert (await client.get("/manage/union-a/notifications")).status_code == 403
+    assert (await client.get("/manage/union-a/inbox")).status_code == 200
+
+
+async def test_send_me_a_test_message_and_read_it_in_the_inbox(client, world, monkeypatch):
+    from tests.notifications.helpers import SmtpSink, run_workers, use_settings
+
+    sink = SmtpSink().start()
+    use_settings(monkeypatch, SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), EMAIL_DELIVERY="smtp")
+    await login(client, world.users["a_staff"])
+    resp = await client.post("/manage/district-a/notifications/test", data={"_csrf_token": csrf_token(client)},
+                             follow_redirects=True)
+    assert "A test message is on its way" in resp.text
+    staff = await User.select(User.id).where(User.email == world.users["a_staff"]).first()
+    # The account has an email address, so the test goes by email; add an in-app one.
+    await service.notify(world.tenants["a"]["id"], "staff_notice", "inapp-1", channel="inapp",
+                         user_id=staff["id"], payload={"subject": "Inbox subject", "body": "Inbox body"}, locale="en")
+    try:
+        await run_workers()
+    finally:
+        sink.stop()
+    [mail] = sink.messages
+    assert mail["To"] == world.users["a_staff"] and "Test message from district-a name" in mail["Subject"]
+    inbox = await client.get("/manage/district-a/inbox")
+    assert "Inbox subject" in inbox.text and "Inbox body" in inbox.text and "new" in inbox.text
+    await client.post("/manage/district-a/inbox/read", data={"_csrf_token": csrf_token(client)})
+    with tenant_scope(world.tenants["a"]["id"]):
+        assert await service.unread_count(staff["id"]) == 0
+        kinds = {r["channel"] for r in await Notification.select(Notification.channel)}
+    assert kinds == {"email", "inapp"}
+
+
+async def test_city_center_sees_counts_per_tenant_only(client, world):
+    await failed_message(world.tenants["a"]["id"], "a1", "private error text")
+    await service.notify(world.tenants["b"]["id"], "staff_notice", "b1", email="b@example.cn", payload=NOTICE)
+    await login(client, world.users["city_staff"])
+    page = await client.get("/city/notifications")
+    assert page.status_code == 200
+    assert "district-a name" in page.text and "district-b name" in page.text
+    assert "private error text" not in page.text and "b@example.cn" not in page.text
+    await client.post("/logout", data={"_csrf_token": csrf_token(client)})
+    await login(client, world.users["a_admin"])
+    assert (await client.get("/city/notifications")).status_code == 404
+
+
+async def test_pages_are_valid_html(client, world):
+    from tests.quality import HtmlValidator, format_html_errors
+
+    a = world.tenants["a"]["id"]
+    nid = await failed_message(a)
+    staff = await User.select(User.id).where(User.email == world.users["a_admin"]).first()
+    await service.notify(a, "staff_notice", "inapp", channel="inapp", user_id=staff["id"], payload=NOTICE)
+    with tenant_scope(a):
+        await Notification.update({Notification.status: "sent"}).where(Notification.dedupe_key == "inapp")
+    validator = HtmlValidator()
+    await login(client, world.users["a_admin"])
+    for name, path in [("list", "/manage/district-a/notifications"),
+                       ("detail", f"/manage/district-a/notifications/{nid}"),
+                       ("inbox", "/manage/district-a/inbox")]:
+        resp = await client.get(path)
+        assert resp.status_code == 200, path
+        validator.add(name, resp.text)
+    await client.post("/logout", data={"_csrf_token": csrf_token(client)})
+    await login(client, world.users["city_staff"])
+    validator.add("city", (await client.get("/city/notifications")).text)
+    # htmx's hx-* attributes are not in the HTML standard; everything else must be.
+    errors = {name: [e for e in errs if "Attribute “hx-" not in e] for name, errs in validator.errors().items()}
+    assert not any(errors.values()), format_html_errors(errors)
