@@ -202,9 +202,10 @@ async def _public_card(request: Request, card_id: str) -> InfoCard:
 
 @get("/o/{slug:str}/cards/{card_id:str}", opt={"access": PUBLIC}, name="outreach_card_print")
 async def card_print(request: Request, slug: FromPath[str], card_id: FromPath[str], sheet: FromQuery[str] = "") -> Response:
-    card = await _public_card(request, card_id)
-
     async def page() -> Response:
+        # Inside the cached part: a draft raises 404 and is never cached, and
+        # publishing or editing a card bumps the page cache version.
+        card = await _public_card(request, card_id)
         url = f"{public_base(request)}/q/{card.code}"
         data = card.to_dict()
         data["lines"] = [line for line in card.contact_lines.splitlines() if line.strip()]

@@ -94,32 +94,43 @@ def main() -> int:
         port, ceiling_port = free_port(), free_port()
         children.append(subprocess.Popen(
             [PY, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(args.workers)], env=env, cwd=ROOT))
-        children.append(subprocess.Popen(
-            [PY, "-m", "uvicorn", "bench.pages.ceiling:app", "--port", str(ceiling_port), "--workers",
-             str(args.workers), "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT))
+        small_port = free_port()
+        for ceiling_env, listen in ((env, ceiling_port), ({**env, "CEILING_ITEMS": "20"}, small_port)):
+            children.append(subprocess.Popen(
+                [PY, "-m", "uvicorn", "bench.pages.ceiling:app", "--port", str(listen), "--workers",
+                 str(args.workers), "--log-level", "warning", "--no-access-log"], env=ceiling_env, cwd=ROOT))
         base, ceiling = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{ceiling_port}"
+        small = f"http://127.0.0.1:{small_port}"
         wait_ready(base + "/healthz")
         wait_ready(ceiling + "/")
+        wait_ready(small + "/")
 
         from bench.pages.targets import PUBLIC_PAGES
 
         results = [(f"ceiling (Litestar + Jinja, {count} items, no database)", wrk(ceiling + "/", args.duration, args.connections))]
+        small_ceiling = wrk(small + "/", args.duration, args.connections)
         for label, path in PUBLIC_PAGES:
+            if path.startswith("FIRST_CARD_OF:"):
+                listing = httpx.get(base + path.split(":", 1)[1]).text
+                path = re.search(r'href="(/o/[^/"]+/cards/[^/"?]+)"', listing).group(1)
             httpx.get(base + path).raise_for_status()
             results.append((f"{label} `{path}`", wrk(base + path, args.duration, args.connections)))
         top = results[0][1]["rps"]
         db_kind = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
         print(f"\n{args.workers} workers, wrk -t2 -c{args.connections} -d{args.duration}s, {db_kind}\n")
-        print("| page | requests/s | p50 ms | p99 ms | ours/ceiling |")
-        print("|---|---:|---:|---:|---:|")
+        print("| page | requests/s | p50 ms | p99 ms | ours/ceiling | ours/small ceiling |")
+        print("|---|---:|---:|---:|---:|---:|")
         for label, r in results:
             flag = " (non-2xx: %d)" % r["non2xx"] if r["non2xx"] else ""
-            print(f"| {label} | {r['rps']:.0f}{flag} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps'] / top:.0%} |")
+            print(f"| {label} | {r['rps']:.0f}{flag} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps'] / top:.0%} "
+                  f"| {r['rps'] / small_ceiling['rps']:.0%} |")
+        print(f"\nSmall ceiling (20 items): {small_ceiling['rps']:.0f} requests/s, p50 {small_ceiling['p50']:.1f} ms, "
+              f"p99 {small_ceiling['p99']:.1f} ms.")
         return 0
     finally:
+        # Servers first, Redis (the first child, if embedded) last.
         for child in reversed(children):
             child.send_signal(signal.SIGINT)
-        for child in children:
             try:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
