@@ -92,7 +92,15 @@ def negotiate(cookie_value: str | None, accept_language: str | None) -> str:
                 return "zh_Hans"
             if lang.startswith("en"):
                 return "en"
-    return DEFAULT_LOCALE
+    return configured_default()
+
+
+def configured_default() -> str:
+    """DEFAULT_LOCALE from the environment when it names a locale we have."""
+    from app.settings import get_settings
+
+    configured = get_settings().default_locale
+    return configured if configured in LOCALES else DEFAULT_LOCALE
 
 
 @functools.cache

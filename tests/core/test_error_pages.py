@@ -27,3 +27,17 @@ async def test_error_pages_in_both_languages(language, title_404, title_429):
         limited = await client.get("/test-only/slow-down")
         assert limited.status_code == 429 and title_429 in limited.text
         assert limited.headers["retry-after"] == "60"
+
+
+async def test_default_locale_comes_from_the_environment(monkeypatch):
+    from app import i18n, settings
+
+    monkeypatch.setenv("DEFAULT_LOCALE", "en")
+    settings.get_settings.cache_clear()
+    try:
+        assert i18n.negotiate(None, None) == "en"
+        assert i18n.negotiate(None, "zh-CN") == "zh_Hans"  # the browser still decides first
+    finally:
+        monkeypatch.undo()
+        settings.get_settings.cache_clear()
+    assert i18n.negotiate(None, None) == "zh_Hans"
