@@ -17,6 +17,7 @@ from app.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.middleware import RequestBasicsMiddleware
 from app.core.redis import close_redis, new_redis
+from app.core.pagecache import VersionWatcher as PageVersionWatcher
 from app.core.render import get_env, static_dir
 from app.core import jobs
 from app.db import start_db, stop_db
@@ -45,6 +46,15 @@ def route_handlers() -> list:
         name="static",
     )
     return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *HEALTH_ROUTES, static]
+
+
+async def _start_page_versions(app: Litestar) -> None:
+    app.state.page_versions = PageVersionWatcher()
+    await app.state.page_versions.start()
+
+
+async def _stop_page_versions(app: Litestar) -> None:
+    await app.state.page_versions.stop()
 
 
 async def _on_shutdown() -> None:
@@ -81,8 +91,8 @@ def create_app() -> Litestar:
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(get_env())),
         stores={"sessions": RedisStore(new_redis(), namespace="tiaojie:sessions", handle_client_shutdown=True)},
-        on_startup=[start_db],
-        on_shutdown=[_on_shutdown],
+        on_startup=[start_db, _start_page_versions],
+        on_shutdown=[_stop_page_versions, _on_shutdown],
         openapi_config=None,
         debug=False,
     )

@@ -15,11 +15,11 @@ from app.settings import get_settings
 _clients: dict[int, Redis] = {}
 
 
-def new_redis() -> Redis:
+def new_redis(socket_timeout: float | None = 2) -> Redis:
     url = get_settings().redis_url
     if not url:
         raise RuntimeError("REDIS_URL is not set (make run starts an embedded Redis for you)")
-    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=2)
 
 
 def get_redis() -> Redis:

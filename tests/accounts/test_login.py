@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from app.audit.tables import AuditEntry
+from app.main import create_app
 from tenants.scope import unscoped
 from tests.support import World, csrf_token, login, redis_sync
 
@@ -111,6 +112,6 @@ async def test_signing_in_gives_a_new_session_id(client, world):
     assert after and after != before
     from litestar.testing import AsyncTestClient
 
-    async with AsyncTestClient(app=client.app, base_url="http://testserver.local") as thief:
+    async with AsyncTestClient(app=create_app(), base_url="http://testserver.local") as thief:
         thief.cookies.set("tiaojie_session", before)
         assert (await thief.get("/manage/district-a/", follow_redirects=False)).status_code == 303

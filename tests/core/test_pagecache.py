@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.core.pagecache import VERSION_KEY
+from app.main import create_app
 from tests.support import csrf_token, login, redis_sync
 
 
@@ -15,7 +16,7 @@ async def test_anonymous_page_is_served_from_cache_until_a_change(client, world)
     assert second.headers["content-type"] == "text/html; charset=utf-8"
 
     # A staff edit through the app shows on the very next anonymous request.
-    staff = client.__class__(app=client.app, base_url="http://testserver.local")
+    staff = client.__class__(app=create_app(), base_url="http://testserver.local")
     async with staff:
         await login(staff, world.users["a_admin"])
         resp = await staff.post("/manage/district-a/settings",
@@ -44,17 +45,48 @@ async def test_signed_in_pages_are_never_cached(client, world):
     assert world.users["a_staff"].split("@")[0] in again.text  # the nav shows who is signed in
 
 
-async def test_a_lost_version_token_starts_over_instead_of_serving_stale(client, world):
+async def test_a_redis_restart_starts_over_instead_of_serving_stale(client, world):
+    import asyncio
+
     await client.get("/o/district-a/")
-    redis_sync().delete(VERSION_KEY)  # e.g. Redis restarted empty
-    resp = await client.get("/o/district-a/")
+    assert (await client.get("/o/district-a/")).headers.get("x-page-cache") == "hit"
+    # Redis restarts empty: the token is gone and every connection is dropped.
+    r = redis_sync()
+    r.delete(VERSION_KEY)
+    r.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    for _ in range(50):
+        resp = await client.get("/o/district-a/")
+        if "x-page-cache" not in resp.headers:
+            break
+        await asyncio.sleep(0.1)
     assert "x-page-cache" not in resp.headers
+
+
+async def test_a_change_in_another_process_arrives_by_subscription(client, world):
+    """Another web process bumps: this one hears it through Redis, not through memory."""
+    import asyncio
+    import uuid
+
+    await client.get("/o/district-a/")
+    assert (await client.get("/o/district-a/")).headers.get("x-page-cache") == "hit"
+    watcher = client.app.state.page_versions
+    assert watcher.live
+    token = uuid.uuid4().hex
+    r = redis_sync()
+    r.set(VERSION_KEY, token)
+    r.publish(VERSION_KEY, token)  # what bump() does in the other process
+    for _ in range(50):
+        if watcher.version == token:
+            break
+        await asyncio.sleep(0.05)
+    assert watcher.version == token
+    assert "x-page-cache" not in (await client.get("/o/district-a/")).headers
 
 
 async def test_a_new_hotline_shows_on_the_next_anonymous_request(client, world):
     await client.get("/o/district-a/")
     assert (await client.get("/o/district-a/")).headers.get("x-page-cache") == "hit"
-    async with client.__class__(app=client.app, base_url="http://testserver.local") as staff:
+    async with client.__class__(app=create_app(), base_url="http://testserver.local") as staff:
         await login(staff, world.users["a_staff"])
         resp = await staff.post("/manage/district-a/hotlines",
                                 data={"label": "夜间热线", "number": "13812345678", "hours": "", "notes": "",
