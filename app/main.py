@@ -24,7 +24,7 @@ from app.db import start_db, stop_db
 from app.directory.routes import ROUTES as DIRECTORY_ROUTES
 from app.health.routes import ROUTES as HEALTH_ROUTES
 from app.manage.routes import ROUTES as MANAGE_ROUTES
-from app.outreach.counters import PageViewMiddleware
+from app.outreach.counters import PageViewMiddleware, stop_view_counting
 from app.outreach.routes import ROUTES as OUTREACH_ROUTES
 from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.settings import get_settings
@@ -58,6 +58,7 @@ async def _stop_page_versions(app: Litestar) -> None:
 
 
 async def _on_shutdown() -> None:
+    await stop_view_counting()
     await jobs.close_pool()
     await close_redis()
     await stop_db()

@@ -147,6 +147,15 @@ def _cacheable(request: Request) -> bool:
     return request.method == "GET" and request.scope.get("user") is None and not has_flash
 
 
+def _hit(body: bytes) -> Response:
+    return Response(content=body, media_type=MediaType.HTML, headers={"Vary": "HX-Request", "X-Page-Cache": "hit"})
+
+
+# Misses being rendered now: other requests for the same page wait for that one
+# render instead of rendering it too (a burst on a cold or just-bumped cache).
+_inflight: dict[tuple, asyncio.Future] = {}
+
+
 async def serve_cached(request: Request, produce: Callable[[], Awaitable[Response]]) -> Response:
     if not _cacheable(request):
         return await produce()
@@ -165,12 +174,26 @@ async def serve_cached(request: Request, produce: Callable[[], Awaitable[Respons
     now = time.monotonic()
     if hit and now - hit[0] < MAX_AGE:
         _pages.move_to_end(key)
-        return Response(content=hit[1], media_type=MediaType.HTML, headers={"Vary": "HX-Request", "X-Page-Cache": "hit"})
-    response = await produce()
-    body = response.content
-    if response.status_code == 200 and isinstance(body, (bytes, str)) and not response.cookies:
-        data = body.encode() if isinstance(body, str) else body
-        _pages[key] = (now, data)
-        if len(_pages) > MAX_ENTRIES:
-            _pages.popitem(last=False)
-    return response
+        return _hit(hit[1])
+    loop = asyncio.get_running_loop()
+    flight_key = (id(loop), key)
+    pending = _inflight.get(flight_key)
+    if pending is not None:
+        body = await asyncio.shield(pending)
+        return _hit(body) if body is not None else await produce()
+    future: asyncio.Future = loop.create_future()
+    _inflight[flight_key] = future
+    data = None
+    try:
+        response = await produce()
+        body = response.content
+        if response.status_code == 200 and isinstance(body, (bytes, str)) and not response.cookies:
+            data = body.encode() if isinstance(body, str) else body
+            _pages[key] = (now, data)
+            if len(_pages) > MAX_ENTRIES:
+                _pages.popitem(last=False)
+        return response
+    finally:
+        # None tells the waiters to render for themselves (an error, a 404, a redirect).
+        future.set_result(data)
+        _inflight.pop(flight_key, None)

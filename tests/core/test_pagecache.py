@@ -96,3 +96,36 @@ async def test_a_new_hotline_shows_on_the_next_anonymous_request(client, world):
     assert "x-page-cache" not in page.headers and "tel:13812345678" in page.text
     hotlines = await client.get("/hotlines")
     assert "13812345678" in hotlines.text
+
+
+async def test_a_burst_of_misses_renders_the_page_once(world, monkeypatch):
+    import asyncio
+
+    from app.directory import service
+
+    calls = 0
+    real = service.find_organisations
+
+    async def counted(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)  # a slow render, so the others arrive meanwhile
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "find_organisations", counted)
+
+    class Forgetful(dict):  # stores nothing: only the single flight can spare renders
+        def __setitem__(self, key, value):
+            pass
+
+    from app.core import pagecache
+
+    monkeypatch.setattr(pagecache, "_pages", Forgetful())
+    import httpx
+
+    # The app in this test's own event loop, so the eight requests really overlap.
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as direct:
+        responses = await asyncio.gather(*(direct.get("/", params={"kind": "union"}) for _ in range(8)))
+    assert all(r.status_code == 200 and "union-a name" in r.text for r in responses)
+    assert calls == 1

@@ -6,7 +6,7 @@ import asyncio
 from datetime import date
 
 from app.outreach import counters
-from app.outreach.counters import BATCH_PREFIX, LIVE_KEY, count_hit, flush_counts, today
+from app.outreach.counters import BATCH_PREFIX, LIVE_KEY, count_hit, drain_views, flush_counts, today
 from app.outreach.jobs import flush_outreach_counts
 from app.outreach.tables import CounterFlush, DailyCount
 from tenants.scope import unscoped
@@ -140,5 +140,39 @@ async def test_public_pages_count_views_but_not_fragments_errors_or_staff_pages(
     await client.get("/o/no-such-tenant/")
     await client.get("/")
     await client.get("/manage/district-a/", follow_redirects=False)
+    await drain_views()  # the web process writes its buffered views
     await flush_counts()
     assert await _totals() == {(a, "page_view", 0): 1}
+
+
+async def test_page_views_reach_redis_in_batches_within_a_second(client, world):
+    import asyncio
+
+    a = world.tenants["a"]["id"]
+    for _ in range(5):
+        assert (await client.get("/o/district-a/")).status_code == 200
+    field = f"{today().isoformat()}|{a}|page_view|0".encode()
+    for _ in range(30):  # the web process's writer runs every half second
+        written = int(redis_sync().hget(LIVE_KEY, field) or 0)
+        if written == 5:
+            break
+        await asyncio.sleep(0.1)
+    assert written == 5
+
+
+async def test_buffered_views_survive_a_redis_outage(world, monkeypatch):
+    from redis.asyncio import Redis
+
+    from app.outreach import counters
+
+    a = world.tenants["a"]["id"]
+    counters.count_view(a)
+    counters.count_view(a)
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setattr(counters, "get_redis", lambda: dead)
+    await counters.drain_views()  # fails: the views stay in the buffer
+    monkeypatch.undo()
+    await dead.aclose()
+    await counters.drain_views()
+    await flush_counts()
+    assert (await _totals())[(a, "page_view", 0)] == 2

@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 from app.outreach import service
-from app.outreach.counters import count_hit, flush_counts, today
+from app.outreach.counters import count_hit, drain_views, flush_counts, today
 from app.outreach.tables import DailyCount, OutreachEntry
 from tenants.scope import tenant_scope, unscoped
 from tests.support import csrf_token, login
@@ -145,6 +145,7 @@ async def test_a_district_publishes_prints_and_sees_scans_after_the_flush(client
     month = today().isoformat()[:7]
     before = _row((await client.get("/manage/district-a/outreach")).text, month)
     assert int(before[1]) == 0  # not flushed yet
+    await drain_views()  # the web process writes its buffered views
     await flush_counts()
     after = _row((await client.get("/manage/district-a/outreach")).text, month)
     assert int(after[1]) == 3 and int(after[0]) >= 2  # 3 scans; page views of the public and card pages
