@@ -8,7 +8,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
 from app.accounts import service
-from app.audit.service import record
+from app.audit.service import client_ip, record
 from app.core.forms import Form
 from app.core.middleware import LOCALE_COOKIE
 from app.core.render import flash, render
@@ -49,7 +49,7 @@ async def login_submit(request: Request) -> Response:
     form.required("email", "password")
     form.email("email")
     if form.ok:
-        ip = request.client.host if request.client else ""
+        ip = client_ip(request)
         result = await service.authenticate(form["email"], form.values["password"], ip)
         if result.user_id is None:
             form.error("password", result.error or _("Wrong email or password."))

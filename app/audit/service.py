@@ -9,6 +9,11 @@ from tenants.context import CurrentUser
 from tenants.scope import tenant_scope, unscoped
 
 
+def client_ip(request: Any) -> str:
+    """The address a request came from (behind a proxy: as uvicorn's proxy headers set it)."""
+    return request.client.host if request.client else ""
+
+
 async def record(
     actor: CurrentUser | None,
     action: str,

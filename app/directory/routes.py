@@ -5,7 +5,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
 
-from app.audit.service import record
+from app.audit.service import client_ip, record
 from app.core.pagecache import serve_cached
 from app.core.render import flash, render
 from app.db import atomic
@@ -115,7 +115,7 @@ async def city_tenant_create(request: Request) -> Response:
         tenant_id = await service.create_tenant(form)
         await record(user, "tenant.created", tenant_id=user.city_membership.tenant.id,
                      target=form["slug"], detail={"tenant_id": tenant_id, "name": form["name"]},
-                     ip=request.client.host if request.client else "")
+                     ip=client_ip(request))
     flash(request, _("Organisation “%(name)s” was created.", name=form["name"]))
     return Redirect(path="/city/", status_code=303)
 
@@ -146,7 +146,7 @@ async def city_tenant_update(request: Request, slug: FromPath[str]) -> Response:
         if changes:
             await record(user, "tenant.updated", tenant_id=user.city_membership.tenant.id,
                          target=form["slug"], detail={"tenant_id": tenant["id"], "changes": changes},
-                         ip=request.client.host if request.client else "")
+                         ip=client_ip(request))
     flash(request, _("Organisation “%(name)s” was saved.", name=form["name"]))
     return Redirect(path="/city/", status_code=303)
 
@@ -168,7 +168,7 @@ async def city_tenant_add_admin(request: Request, slug: FromPath[str]) -> Respon
             user = request.scope["user"]
             await record(user, "tenant.admin_added", tenant_id=user.city_membership.tenant.id, target=slug,
                          detail={"tenant_id": tenant["id"], "user_id": user_id, "account_created": created},
-                         ip=request.client.host if request.client else "")
+                         ip=client_ip(request))
         except members.MemberError as exc:
             form.error(exc.field, exc.message)
         else:

@@ -6,7 +6,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from app.audit.service import recent_for_tenant, record
+from app.audit.service import client_ip, recent_for_tenant, record
 from app.core.forms import Form
 from app.core.render import flash, render
 from app.db import atomic
@@ -49,7 +49,7 @@ async def manage_settings_save(request: Request, slug: FromPath[str]) -> Respons
         if changes:
             await record(request.scope["user"], "tenant.profile_updated", tenant_id=tenant["id"],
                          target=tenant["slug"], detail={"changes": changes},
-                         ip=_ip(request))
+                         ip=client_ip(request))
     flash(request, _("Settings saved."))
     return Redirect(path=f"/manage/{slug}/settings", status_code=303)
 
@@ -92,7 +92,7 @@ async def manage_members_add(request: Request, slug: FromPath[str]) -> Response:
                 )
                 await record(request.scope["user"], "member.added", tenant_id=tenant["id"], target=form["email"],
                              detail={"user_id": user_id, "role": form["role"], "account_created": created},
-                             ip=_ip(request))
+                             ip=client_ip(request))
         except members.MemberError as exc:
             form.error(exc.field, exc.message)
         else:
@@ -110,7 +110,7 @@ async def manage_member_role(request: Request, slug: FromPath[str], member_id: F
         async with atomic():
             change = await members.change_role(tenant, member_id, str(data.get("role", "")))
             await record(request.scope["user"], "member.role_changed", tenant_id=tenant["id"],
-                         target=str(member_id), detail=change, ip=_ip(request))
+                         target=str(member_id), detail=change, ip=client_ip(request))
     except members.MemberError as exc:
         return await _members_page(request, Form(), status_code=422, row_errors={member_id: exc.message})
     flash(request, _("Role changed."))
@@ -124,15 +124,11 @@ async def manage_member_remove(request: Request, slug: FromPath[str], member_id:
         async with atomic():
             removed = await members.remove_member(member_id)
             await record(request.scope["user"], "member.removed", tenant_id=tenant["id"],
-                         target=str(member_id), detail=removed, ip=_ip(request))
+                         target=str(member_id), detail=removed, ip=client_ip(request))
     except members.MemberError as exc:
         return await _members_page(request, Form(), status_code=422, row_errors={member_id: exc.message})
     flash(request, _("Member removed."))
     return Redirect(path=f"/manage/{slug}/members", status_code=303)
-
-
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 @get("/manage/{slug:str}/audit", opt=tenant_access("admin"), name="manage_audit")

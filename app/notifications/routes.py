@@ -6,11 +6,10 @@ from __future__ import annotations
 import secrets
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from app.audit.service import record
+from app.audit.service import client_ip, record
 from app.core.render import flash, render
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
@@ -32,10 +31,6 @@ CHANNEL_LABELS = {"email": _l("Email"), "sms": _l("SMS"), "inapp": _l("In-app")}
 
 def _tenant(request: Request) -> dict:
     return request.scope["state"]["tenant"]
-
-
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 @get("/manage/{slug:str}/notifications", opt=tenant_access("staff"), name="notifications_list")
@@ -81,7 +76,7 @@ async def notifications_retry(request: Request, slug: FromPath[str], notificatio
     if await service.retry_failed(row.id):
         await record(request.scope["user"], "notification.retried", tenant_id=_tenant(request)["id"],
                      target=f"notification {row.id}", detail={"last_error": row.last_error[:200]},
-                     ip=_ip(request))
+                     ip=client_ip(request))
         flash(request, _("The message will be sent again."))
     else:
         flash(request, _("Only a failed message can be retried."), "error")
@@ -107,7 +102,7 @@ async def notifications_test(request: Request, slug: FromPath[str]) -> Response:
             "body": _("If you can read this, messages from the platform reach you."),
         },
     )
-    await record(user, "notification.test_sent", tenant_id=tenant["id"], target=user.email, ip=_ip(request))
+    await record(user, "notification.test_sent", tenant_id=tenant["id"], target=user.email, ip=client_ip(request))
     flash(request, _("A test message is on its way to %(email)s.", email=user.email))
     return Redirect(path=f"/manage/{slug}/notifications", status_code=303)
 

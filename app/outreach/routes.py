@@ -7,7 +7,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from app.audit.service import record
+from app.audit.service import client_ip, record
 from app.core.forms import Form
 from app.core.pagecache import serve_cached
 from app.core.render import flash, render
@@ -26,13 +26,9 @@ def _tenant(request: Request) -> dict:
     return request.scope["state"]["tenant"]
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
 async def _audit(request: Request, action: str, target: str, detail: dict | None = None) -> None:
     await record(request.scope["user"], action, tenant_id=_tenant(request)["id"], target=target,
-                 detail=detail or {}, ip=_ip(request))
+                 detail=detail or {}, ip=client_ip(request))
 
 
 def _public_tenant(request: Request) -> dict:
