@@ -8,6 +8,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from app.audit.service import client_ip, record
+from app.core import ratelimit
 from app.core.forms import Form
 from app.core.pagecache import serve_cached
 from app.core.render import flash, render
@@ -235,12 +236,26 @@ def scan_target(request: Request, slug: str) -> str:
     return f"/o/{slug}/"
 
 
+SCANS_COUNTED_PER_ADDRESS = 30  # in SCAN_WINDOW seconds; more still redirect, uncounted
+SCAN_WINDOW = 600
+
+
+async def _scan_counts(request: Request) -> bool:
+    """Whether this scan counts: one address cannot inflate a card's figures."""
+    try:
+        limit = await ratelimit.consume(f"scan:{client_ip(request)}", SCANS_COUNTED_PER_ADDRESS, SCAN_WINDOW)
+    except Exception:  # noqa: BLE001 - without Redis nothing is counted anyway
+        return True
+    return limit.allowed
+
+
 @get("/q/{code:str}", opt={"access": PUBLIC}, name="outreach_scan")
 async def scan(request: Request, code: FromPath[str]) -> Response:
     card = await service.card_for_scan(code)
     if card is None:
         raise NotFoundException()
-    await counters.count_hit(card["tenant"], Metric.qr_scan.value, card["id"])
+    if await _scan_counts(request):
+        await counters.count_hit(card["tenant"], Metric.qr_scan.value, card["id"])
     return Redirect(path=scan_target(request, card["slug"]), status_code=303,
                     headers={"Cache-Control": "no-store"})
 

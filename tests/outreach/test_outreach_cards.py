@@ -178,3 +178,15 @@ def test_scan_goes_to_the_feedback_mailbox_once_it_exists():
     assert scan_target(request("/o/{slug:str}/", "/q/{code:str}"), "district-a") == "/o/district-a/"
     assert scan_target(request("/o/{slug:str}/", "/o/{slug:str}/feedback"), "district-a") == "/o/district-a/feedback"
     assert scan_target(request("/o/{slug:str}/feedback/"), "x") == "/o/x/feedback/"
+
+
+async def test_one_address_cannot_inflate_scan_counts(client, world, monkeypatch):
+    from app.outreach import routes
+
+    monkeypatch.setattr(routes, "SCANS_COUNTED_PER_ADDRESS", 3)
+    card = await _card(world.tenants["a"]["id"])
+    for _ in range(5):
+        resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
+        assert resp.status_code == 303  # the visitor always gets where the card points
+    live = redis_sync().hgetall(LIVE_KEY)
+    assert sum(int(v) for k, v in live.items() if b"qr_scan" in k) == 3
