@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 
 def engine_from_url(url: str) -> Engine:
@@ -33,14 +33,25 @@ def get_engine() -> Engine:
     return engine
 
 
+def write_transaction(engine: Engine | None = None):
+    """A transaction that is going to write.
+
+    On SQLite it takes the write lock up front (BEGIN IMMEDIATE): two deferred
+    transactions that both read and then write fail with "database is locked"
+    instead of waiting, while an immediate one waits in the busy handler."""
+    engine = engine or get_engine()
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
 @asynccontextmanager
 async def atomic() -> AsyncIterator[None]:
-    """A transaction; jobs enqueued inside it are sent only after it commits."""
+    """A write transaction; jobs enqueued inside it are sent only after it commits."""
     from app.core import jobs
 
-    engine = get_engine()
     async with jobs.deferred() as pending:
-        async with engine.transaction():
+        async with write_transaction():
             yield
         await pending.flush()
 

@@ -25,13 +25,11 @@ import re
 import uuid
 from collections import Counter
 from datetime import date, datetime
-from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from app.core.redis import get_redis
-from app.db import get_engine
+from app.db import write_transaction
 from app.i18n import tz
 from app.outreach.tables import CounterFlush, DailyCount, Metric
 from tenants.tables import Tenant
@@ -125,19 +123,10 @@ _UPSERT = (
 )
 
 
-def _transaction() -> Any:
-    engine = get_engine()
-    if isinstance(engine, SQLiteEngine):
-        # Take the write lock up front: two deferred transactions that both read
-        # and then write would fail instead of waiting for each other.
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
-
-
 async def _add_batch(batch_id: str, rows: list[tuple[int, date, str, int, int]]) -> bool:
     """Add one batch to DailyCount; False when it had already been added."""
     try:
-        async with _transaction():
+        async with write_transaction():
             if await CounterFlush.exists().where(CounterFlush.batch == batch_id):
                 return False
             await CounterFlush.insert(CounterFlush(batch=batch_id))
