@@ -10,6 +10,7 @@ from app.core.pagecache import serve_cached
 from app.core.render import flash, render
 from app.db import atomic
 from app.directory import service
+from tenants import tree
 from app.outreach import service as outreach
 from app.i18n import gettext as _
 from tenants.guards import PUBLIC, city_access
@@ -36,7 +37,7 @@ async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[s
             {
                 "groups": service.group_by_district(rows),
                 "count": len(rows),
-                "districts": await service.districts(),
+                "districts": await tree.districts(),
                 "kinds": kind_labels(),
                 "filters": {"q": q, "district": district, "kind": kind},
                 "city_hotlines": await outreach.city_hotlines(),
@@ -70,11 +71,11 @@ async def tenant_public(request: Request, slug: FromPath[str]) -> Response:
 @get("/city/", opt=city_access("staff"), name="city_home")
 async def city_home(request: Request) -> Response:
     with unscoped("the city console lists the whole tenant tree"):
-        tree = await service.tenant_tree()
+        rows = await tree.tenant_tree()
     counts: dict[str, int] = {}
-    for row in tree:
+    for row in rows:
         counts[row["kind"]] = counts.get(row["kind"], 0) + 1
-    return render(request, "city/home.html", {"tree": tree, "kinds": KIND_LABELS, "counts": counts})
+    return render(request, "city/home.html", {"tree": rows, "kinds": KIND_LABELS, "counts": counts})
 
 
 async def _tenant_form_page(request: Request, form, editing=None, status_code: int = 200, admin_form=None) -> Response:

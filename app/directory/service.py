@@ -9,9 +9,8 @@ from app.core import pagecache
 from app.core.forms import Form
 from app.core.jobs import after_commit
 from app.i18n import gettext as _
-from tenants.tables import ALLOWED_PARENTS, KIND_LABELS, Tenant, TenantKind
-
-KIND_ORDER = [k.value for k in TenantKind]
+from tenants.tables import Tenant
+from tenants.tree import ALLOWED_PARENTS, KIND_LABELS, KIND_ORDER, kind_rank
 
 TENANT_FIELDS = [
     "slug",
@@ -44,13 +43,6 @@ def _like_pattern(text: str) -> str:
     return "%" + text.replace("%", "").replace("_", "").replace("\\", "") + "%"
 
 
-async def districts() -> list[str]:
-    rows = await Tenant.select(Tenant.district).where(
-        (Tenant.active == True) & (Tenant.district != "")  # noqa: E712
-    ).distinct().order_by(Tenant.district)
-    return [r["district"] for r in rows]
-
-
 async def find_organisations(q: str = "", district: str = "", kind: str = "") -> list[dict[str, Any]]:
     query = Tenant.select(*PUBLIC_COLUMNS).where(Tenant.active == True)  # noqa: E712
     if district:
@@ -68,30 +60,9 @@ async def find_organisations(q: str = "", district: str = "", kind: str = "") ->
 def group_by_district(rows: list[dict[str, Any]]) -> "OrderedDict[str, list[dict[str, Any]]]":
     """City-level organisations first, then districts in order, kinds in tree order inside."""
     groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-    for row in sorted(rows, key=lambda r: (r["district"] != "", r["district"], KIND_ORDER.index(r["kind"]), r["name"])):
+    for row in sorted(rows, key=lambda r: (r["district"] != "", r["district"], kind_rank(r["kind"]), r["name"])):
         groups.setdefault(row["district"], []).append(row)
     return groups
-
-
-async def tenant_tree() -> list[dict[str, Any]]:
-    """Every tenant as a flat list in tree order, each with its depth."""
-    rows = await Tenant.select(
-        Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.parent, Tenant.district, Tenant.active
-    ).order_by(Tenant.name)
-    children: dict[int | None, list[dict[str, Any]]] = {}
-    for row in rows:
-        children.setdefault(row["parent"], []).append(row)
-    for items in children.values():
-        items.sort(key=lambda r: (KIND_ORDER.index(r["kind"]), r["district"], r["name"]))
-    ordered: list[dict[str, Any]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for row in children.get(parent, []):
-            ordered.append({**row, "depth": depth, "child_count": len(children.get(row["id"], []))})
-            walk(row["id"], depth + 1)
-
-    walk(None, 0)
-    return ordered
 
 
 async def parent_choices(kind: str | None = None) -> list[dict[str, Any]]:

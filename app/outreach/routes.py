@@ -21,6 +21,7 @@ from app.settings import get_settings
 from tenants.guards import PUBLIC, city_access, tenant_access
 from tenants.scope import get_in_scope
 from tenants.tables import KIND_LABELS
+from tenants.tree import districts
 
 
 def _tenant(request: Request) -> dict:
@@ -265,8 +266,6 @@ async def scan(request: Request, code: FromPath[str]) -> Response:
 
 @get("/hotlines", opt={"access": PUBLIC}, name="outreach_all_hotlines")
 async def all_hotlines(request: Request, district: FromQuery[str] = "") -> Response:
-    from app.directory.service import districts
-
     async def page() -> Response:
         return render(
             request,

@@ -25,6 +25,7 @@ from app.outreach.tables import (
 )
 from tenants.scope import current_tenant_id, unscoped
 from tenants.tables import Tenant
+from tenants.tree import kind_rank
 
 # --- hotlines -------------------------------------------------------------------
 
@@ -84,8 +85,6 @@ async def delete_hotline(hotline_id: int) -> None:
 
 async def all_public_hotlines(district: str = "") -> "OrderedDict[str, list[dict[str, Any]]]":
     """Every active organisation's hotlines, city level first, then by district."""
-    from app.directory.service import KIND_ORDER
-
     with unscoped("the public hotline list spans every organisation"):
         query = Hotline.select(
             Hotline.label, Hotline.number, Hotline.hours, Hotline.notes, Hotline.position,
@@ -95,7 +94,7 @@ async def all_public_hotlines(district: str = "") -> "OrderedDict[str, list[dict
         if district:
             query = query.where(Hotline.tenant.district == district)
         rows = await query
-    rows.sort(key=lambda r: (r["district"] != "", r["district"], KIND_ORDER.index(r["org_kind"]), r["org_name"],
+    rows.sort(key=lambda r: (r["district"] != "", r["district"], kind_rank(r["org_kind"]), r["org_name"],
                              r["position"]))
     groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for row in rows:
@@ -360,8 +359,6 @@ def chart(figures: list[dict[str, Any]], key: str, label: str) -> dict[str, Any]
 
 async def city_figures(months: list[str]) -> dict[str, Any]:
     """Every active tenant's totals over ``months``, grouped by district, with subtotals."""
-    from app.directory.service import KIND_ORDER
-
     start, end = month_bounds(months[0], months[-1])
     keys = [k for k, _l in figure_columns()]
     with unscoped("the city center sees every tenant's outreach figures"):
@@ -384,7 +381,7 @@ async def city_figures(months: list[str]) -> dict[str, Any]:
     for row in entries:
         if row["tenant"] in figures:
             figures[row["tenant"]][row["kind"]] += row["total"] or 0
-    tenants.sort(key=lambda t: (t["district"] != "", t["district"], KIND_ORDER.index(t["kind"]), t["name"]))
+    tenants.sort(key=lambda t: (t["district"] != "", t["district"], kind_rank(t["kind"]), t["name"]))
     groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
     total = {k: 0 for k in keys}
     for t in tenants:
