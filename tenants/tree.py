@@ -21,7 +21,10 @@ __all__ = [
     "KIND_LABELS",
     "KIND_ORDER",
     "Tree",
+    "OutsideParentDistrict",
     "ancestor_ids",
+    "child_district",
+    "district_of",
     "districts",
     "is_in_subtree",
     "kind_rank",
@@ -76,6 +79,36 @@ class Tree:
     def contains(self, ancestor_id: int, tenant_id: int) -> bool:
         """True when ``tenant_id`` is ``ancestor_id`` or lies below it."""
         return tenant_id == ancestor_id or ancestor_id in self.ancestors(tenant_id)
+
+
+class OutsideParentDistrict(ValueError):
+    """A child organisation named another district than the one its parent lies in."""
+
+    def __init__(self, parent_district: str) -> None:
+        super().__init__(parent_district)
+        self.parent_district = parent_district
+
+
+def child_district(parent_district: str, district: str) -> str:
+    """The district of an organisation placed under a parent in ``parent_district``.
+
+    A child lies inside its parent's district: left blank it inherits it, and any
+    other district is refused (``OutsideParentDistrict``). Under a city-level parent
+    (district "") the child names its own district, or none for a city-level body."""
+    district = (district or "").strip()
+    if not parent_district:
+        return district
+    if not district:
+        return parent_district
+    if district != parent_district:
+        raise OutsideParentDistrict(parent_district)
+    return district
+
+
+async def district_of(tenant_id: int) -> str | None:
+    """The district of one organisation ("" at city level), None when there is no such row."""
+    row = await Tenant.select(Tenant.district).where(Tenant.id == tenant_id).first()
+    return row["district"] if row else None
 
 
 async def load_tree() -> Tree:
