@@ -38,6 +38,12 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/manage/{slug:str}/outreach": [(DISTRICT_STAFF, "/manage/chengdong/outreach")],
     "/city/tenants/new": [(CITY_ADMIN, "/city/tenants/new")],
     "/city/tenants/{slug:str}/edit": [(CITY_ADMIN, "/city/tenants/chengdong/edit")],
+    "/city/registry": [(CITY_ADMIN, "/city/registry")],
+    "/city/registry/{register:str}": [(CITY_ADMIN, "/city/registry/enterprises"),
+                                      (CITY_ADMIN, "/city/registry/chambers?missing=1")],
+    "/city/registry/{register:str}/import": [(CITY_ADMIN, "/city/registry/enterprises/import")],
+    "/city/registry/{register:str}/import/{token:str}": [(CITY_ADMIN, "REGISTRY_PREVIEW:enterprises"),
+                                                         (CITY_ADMIN, "REGISTRY_PREVIEW_ERRORS:enterprises")],
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test
@@ -56,4 +62,6 @@ NOT_PAGES = {
     "/lang/{locale:str}",
     "/q/{code:str}",  # a counted redirect
     "/o/{slug:str}/cards/{card_id:str}/qr.png",  # an image
+    "/city/registry/{register:str}/export",  # a spreadsheet download
+    "/city/registry/{register:str}/template",  # a spreadsheet download
 }

@@ -87,6 +87,14 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/city/tenants/new"): "city:admin",
     ("GET", "/city/tenants/{slug:str}/edit"): "city:admin",
     ("POST", "/city/tenants/{slug:str}/edit"): "city:admin",
+    ("GET", "/city/registry"): "city:staff",
+    ("GET", "/city/registry/{register:str}"): "city:staff",
+    ("GET", "/city/registry/{register:str}/export"): "city:staff",
+    ("GET", "/city/registry/{register:str}/template"): "city:staff",
+    ("GET", "/city/registry/{register:str}/import"): "city:admin",
+    ("POST", "/city/registry/{register:str}/import"): "city:admin",
+    ("GET", "/city/registry/{register:str}/import/{token:str}"): "city:admin",
+    ("POST", "/city/registry/{register:str}/import/{token:str}"): "city:admin",
 }
 
 # Tenants each tenant route is tried against: a district, a union, and none.
@@ -186,6 +194,26 @@ async def _notification_id(world: World, target: str | None) -> str:
     return await _in_target(world, target, make)
 
 
+async def _register(world: World, target: str | None) -> str:
+    return "enterprises"
+
+
+async def _upload_token(world: World, target: str | None) -> str:
+    """An upload of the city admin (uploads belong to the person who made them)."""
+    from app.accounts.tables import User
+    from app.registry import service
+    from app.registry.creditcode import complete
+    from tenants.scope import tenant_scope
+
+    user = await User.select(User.id).where(User.email == world.users["city_admin"]).first()
+    rows = [{"line": 2, "district": "甲镇", "name": "样本企业", "credit_code": complete("91320621MA0000001"),
+             "employees": "150", "labour_intensive": "是", "has_committee": "否", "committee": ""}]
+    with tenant_scope(world.tenants["city"]["id"]):
+        return await service.store_upload(user["id"], service.REGISTERS["enterprises"], "sample.csv", "csv", rows, [])
+
+
+PARAM_SAMPLES["register"] = _register
+PARAM_SAMPLES["token"] = _upload_token
 PARAM_SAMPLES["notification_id"] = _notification_id
 PARAM_SAMPLES["hotline_id"] = _hotline_id
 PARAM_SAMPLES["card_id"] = _card_id
