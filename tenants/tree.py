@@ -24,6 +24,8 @@ __all__ = [
     "OutsideParentDistrict",
     "ancestor_ids",
     "child_district",
+    "city_center_id",
+    "district_centers",
     "district_of",
     "districts",
     "is_in_subtree",
@@ -131,6 +133,20 @@ async def subtree_ids(tenant_id: int) -> set[int]:
 
 async def is_in_subtree(ancestor_id: int, tenant_id: int) -> bool:
     return (await load_tree()).contains(ancestor_id, tenant_id)
+
+
+async def city_center_id() -> int | None:
+    """The root of the tree: the city center (one per city)."""
+    row = await Tenant.select(Tenant.id).where(Tenant.kind == TenantKind.city_center.value).order_by(Tenant.id).first()
+    return row["id"] if row else None
+
+
+async def district_centers() -> list[dict[str, Any]]:
+    """Every district center, active or not, with what coverage asks of it."""
+    return await Tenant.select(
+        Tenant.id, Tenant.slug, Tenant.name, Tenant.district, Tenant.active,
+        Tenant.reception_window, Tenant.reception_contact,
+    ).where(Tenant.kind == TenantKind.district_center.value).order_by(Tenant.district)
 
 
 async def districts() -> list[str]:

@@ -44,6 +44,10 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/city/registry/{register:str}/import": [(CITY_ADMIN, "/city/registry/enterprises/import")],
     "/city/registry/{register:str}/import/{token:str}": [(CITY_ADMIN, "REGISTRY_PREVIEW:enterprises"),
                                                          (CITY_ADMIN, "REGISTRY_PREVIEW_ERRORS:enterprises")],
+    "/city/coverage": [(CITY_ADMIN, "/city/coverage")],
+    "/city/coverage/missing": [(CITY_ADMIN, "/city/coverage/missing?measure=enterprises"),
+                               (CITY_ADMIN, "/city/coverage/missing?measure=centers")],
+    "/manage/{slug:str}/coverage": [(DISTRICT_ADMIN, "/manage/chengdong/coverage")],
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test

@@ -95,6 +95,15 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/city/registry/{register:str}/import"): "city:admin",
     ("GET", "/city/registry/{register:str}/import/{token:str}"): "city:admin",
     ("POST", "/city/registry/{register:str}/import/{token:str}"): "city:admin",
+    ("GET", "/city/coverage"): "city:staff",
+    ("GET", "/city/coverage/missing"): "city:staff",
+    ("GET", "/manage/{slug:str}/coverage"): "tenant:admin",
+}
+
+# Routes that exist only for some kinds of organisation: for any other kind they answer
+# 404, like a missing tenant (a district's coverage exists for district centers only).
+ONLY_FOR_KINDS: dict[tuple[str, str], set[str]] = {
+    ("GET", "/manage/{slug:str}/coverage"): {"district_center"},
 }
 
 # Tenants each tenant route is tried against: a district, a union, and none.
@@ -329,6 +338,9 @@ async def test_route_answers_everyone_as_documented(world, path, method, access,
                 else:
                     await client.get("/login")
                 want = expected(access, actor, target, memberships)
+                kinds = ONLY_FOR_KINDS.get((method, path))
+                if want == "served" and kinds and target and world.tenants[target]["kind"] not in kinds:
+                    want = "404"
                 if method == "GET":
                     got = outcome(await client.get(url, follow_redirects=False))
                 else:
