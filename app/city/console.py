@@ -1,5 +1,7 @@
-"""The city console as one place: who the city center is for a request, its scope,
-and the tabs every /city/ page shows (a new page of the console is one more tab)."""
+"""The city console: who the city center is for a request, and its scope.
+
+The tabs every /city/ page shows are in ``templates/city/_console_nav.html`` (a new
+page of the console, such as reports, is one more tab there)."""
 
 from __future__ import annotations
 
@@ -9,19 +11,7 @@ from typing import Iterator
 from litestar import Request
 from litestar.exceptions import NotFoundException
 
-from app.i18n import lazy_gettext as _l
 from tenants.scope import tenant_scope
-
-# (path, label): the console's tabs, in order. Reports will be one more entry.
-CITY_TABS: list[tuple[str, object]] = [
-    ("/city/", _l("Overview")),
-    ("/city/coverage", _l("Coverage")),
-    ("/city/health", _l("Network health")),
-    ("/city/registry", _l("Registry")),
-    ("/city/broadcasts", _l("Notices")),
-    ("/city/outreach", _l("Outreach")),
-    ("/city/notifications", _l("Messages")),
-]
 
 
 def city_center(request: Request):

@@ -7,7 +7,7 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from app.city import coverage
+from app.city import coverage, health
 from app.city.console import city_center
 from app.core.render import render
 from tenants import tree
@@ -82,4 +82,15 @@ async def district_coverage(request: Request, slug: FromPath[str]) -> Response:
     })
 
 
-ROUTES = [city_coverage, city_coverage_missing, district_coverage]
+@get("/city/health", opt=city_access("staff"), name="city_health")
+async def city_health(request: Request, district: FromQuery[str] = "", check: FromQuery[str] = "") -> Response:
+    district = district.strip()[:100]
+    only = check if health.check_by_key(check) else None
+    result = await health.network_health(district or None, only)
+    return render(request, "city/health.html", {
+        **result, "all_checks": health.CHECKS, "district": district, "check": only or "",
+        "districts": await tree.districts(), "kinds": tree.KIND_LABELS, "quiet_days": health.QUIET_DAYS,
+    }, block="results")
+
+
+ROUTES = [city_coverage, city_coverage_missing, district_coverage, city_health]

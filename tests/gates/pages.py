@@ -48,6 +48,7 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/city/coverage/missing": [(CITY_ADMIN, "/city/coverage/missing?measure=enterprises"),
                                (CITY_ADMIN, "/city/coverage/missing?measure=centers")],
     "/manage/{slug:str}/coverage": [(DISTRICT_ADMIN, "/manage/chengdong/coverage")],
+    "/city/health": [(CITY_ADMIN, "/city/health"), (CITY_ADMIN, "/city/health?check=no_admin")],
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test

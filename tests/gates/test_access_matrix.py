@@ -98,6 +98,7 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/city/coverage"): "city:staff",
     ("GET", "/city/coverage/missing"): "city:staff",
     ("GET", "/manage/{slug:str}/coverage"): "tenant:admin",
+    ("GET", "/city/health"): "city:staff",
 }
 
 # Routes that exist only for some kinds of organisation: for any other kind they answer
