@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.city import broadcasts  # noqa: F401  (the worker renders "broadcast" messages: register the kind)
 from app.city import coverage
 from app.registry.service import purge_expired_uploads
 

@@ -178,6 +178,9 @@ async def seed_demo() -> dict[str, int]:
     from app.notifications.demo import seed_demo_notifications
 
     await seed_demo_notifications(ids)
+    from app.city.demo import seed_city
+
+    await seed_city(demo_tenants(), ids)
 
     from app.core.pagecache import bump
 

@@ -49,6 +49,11 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
                                (CITY_ADMIN, "/city/coverage/missing?measure=centers")],
     "/manage/{slug:str}/coverage": [(DISTRICT_ADMIN, "/manage/chengdong/coverage")],
     "/city/health": [(CITY_ADMIN, "/city/health"), (CITY_ADMIN, "/city/health?check=no_admin")],
+    "/city/broadcasts": [(CITY_ADMIN, "/city/broadcasts")],
+    "/city/broadcasts/new": [(CITY_ADMIN, "/city/broadcasts/new")],
+    "/city/broadcasts/{broadcast_id:int}": [(CITY_ADMIN, "BROADCAST:city")],
+    "/manage/{slug:str}/broadcasts": [(DISTRICT_STAFF, "/manage/chengdong/broadcasts"),
+                                      (DISTRICT_ADMIN, "/manage/chengdong/broadcasts")],
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test

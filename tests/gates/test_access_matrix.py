@@ -99,6 +99,12 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/city/coverage/missing"): "city:staff",
     ("GET", "/manage/{slug:str}/coverage"): "tenant:admin",
     ("GET", "/city/health"): "city:staff",
+    ("GET", "/city/broadcasts"): "city:staff",
+    ("GET", "/city/broadcasts/new"): "city:admin",
+    ("POST", "/city/broadcasts/new"): "city:admin",
+    ("GET", "/city/broadcasts/{broadcast_id:int}"): "city:staff",
+    ("GET", "/manage/{slug:str}/broadcasts"): "tenant:member",
+    ("POST", "/manage/{slug:str}/broadcasts/{broadcast_id:int}/read"): "tenant:member",
 }
 
 # Routes that exist only for some kinds of organisation: for any other kind they answer
@@ -222,6 +228,21 @@ async def _upload_token(world: World, target: str | None) -> str:
         return await service.store_upload(user["id"], service.REGISTERS["enterprises"], "sample.csv", "csv", rows, [])
 
 
+async def _broadcast_id(world: World, target: str | None) -> str:
+    """A notice of the city to the target organisation (district-b when the tenant is missing)."""
+    from app.city import broadcasts
+    from app.core.forms import Form
+
+    city = world.tenants["city"]
+    form = Form(values={"subject": "样本通知", "body": "正文"})
+    kind_and_district = {"a": ("district_center", "甲镇"), "b": ("district_center", "乙镇"),
+                         "union": ("union", broadcasts.CITY_LEVEL)}[target or "b"]
+    sent = await broadcasts.send({"id": city["id"], "name": "city name"}, None, form,
+                                 [kind_and_district[0]], [kind_and_district[1]])
+    return str(sent["id"])
+
+
+PARAM_SAMPLES["broadcast_id"] = _broadcast_id
 PARAM_SAMPLES["register"] = _register
 PARAM_SAMPLES["token"] = _upload_token
 PARAM_SAMPLES["notification_id"] = _notification_id

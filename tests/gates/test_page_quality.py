@@ -60,7 +60,8 @@ def _demo_ids(browser: Browser, base_url: str) -> dict[str, str]:
 
 
 def _registry_previews(browser: Browser, base_url: str) -> dict[str, str]:
-    """Preview pages of register imports exist once a file is uploaded: upload one as the city admin."""
+    """Pages of the city console with ids: a notice (from the demo), and previews of register
+    imports, which exist once a file is uploaded (uploaded here as the city admin)."""
     from tests.gates.pages import CITY_ADMIN
     from app.registry.creditcode import complete
 
@@ -78,6 +79,9 @@ def _registry_previews(browser: Browser, base_url: str) -> dict[str, str]:
         page.click("button[type=submit].primary")
         page.wait_for_url(re.compile(r"/city/registry/enterprises/import/[\w-]+$"))
         found[key] = page.url.removeprefix(base_url)
+    page.goto("/city/broadcasts")
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    found["BROADCAST:city"] = next(h for h in hrefs if re.match(r"^/city/broadcasts/\d+$", h))
     context.close()
     return found
 
