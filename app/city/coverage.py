@@ -280,7 +280,7 @@ async def trend(district: str = CITY, months: int = 12) -> list[dict[str, Any]]:
 
 def trend_chart(points: list[dict[str, Any]], measure: Measure) -> dict[str, Any]:
     """Geometry of one small line chart (0-100%) with the targets drawn as lines."""
-    width, height, top, bottom, left, right = 320, 160, 14, 26, 34, 10
+    width, height, top, bottom, left, right = 320, 160, 16, 26, 34, 22
     plot_h = height - top - bottom
     slot = (width - left - right) / max(len(points) - 1, 1)
 
@@ -301,6 +301,7 @@ def trend_chart(points: list[dict[str, Any]], measure: Measure) -> dict[str, Any
             targets.append({"value": target, "y": y(target), "year": year})
     return {
         "key": measure.key, "measure": measure, "width": width, "height": height, "left": left, "right": width - right,
+        "edge": width - 2,
         "base": y(0), "top": y(100), "mid": y(50), "dots": dots, "targets": targets,
         "path": " ".join(("M" if i == 0 else "L") + f"{d['x']},{d['y']}" for i, d in enumerate(dots)),
         # Every month labelled up to six, then every other one, so labels never overlap.
