@@ -191,6 +191,9 @@ async def test_whole_file_problems_are_shown_beside_the_field(client, world):
 
 async def test_size_and_row_limits(client, world, monkeypatch):
     await login(client, world.users["city_admin"])
+    too_big = csv_bytes(GOOD) + b"," * (sheets.MAX_BYTES + 10)
+    resp = await upload(client, too_big)
+    assert resp.status_code == 422 and "larger than 5 MB" in resp.text and 'id="f-file-error"' in resp.text
     monkeypatch.setattr(sheets, "MAX_ROWS", 5)
     many = [["甲镇", f"公司{i}", code(100 + i), 100, "是", "否", ""] for i in range(6)]
     resp = await upload(client, csv_bytes(many))
