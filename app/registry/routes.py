@@ -170,6 +170,7 @@ async def registry_confirm(request: Request, register: FromPath[str], token: Fro
         upload = await _preview(request, reg, token)
         async with atomic():
             # Checked again against the register as it is now, inside the transaction that writes.
+            await service.lock_register(reg)
             analysis = await service.analyse(reg, upload["rows"])
             if analysis.ok:
                 counts = await service.apply(reg, analysis)

@@ -7,6 +7,7 @@ Every function works inside the scope of the city center that keeps the register
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -378,6 +379,18 @@ async def analyse(register: Register, raw_rows: list[dict[str, Any]]) -> Analysi
 def _kind_word(register: Register) -> str:
     return _("enterprise mediation committee") if register.org_kind == "enterprise_committee" else \
         _("chamber mediation organisation")
+
+
+async def lock_register(register: Register) -> None:
+    """Inside the writing transaction: one import of a register at a time. Two imports
+    confirmed at once would otherwise both insert the same new code; on PostgreSQL the
+    second then fails on the unique index instead of waiting and updating. (SQLite's
+    write transaction, BEGIN IMMEDIATE, already lets one writer in at a time.)"""
+    from app.db import get_engine
+
+    if get_engine().engine_type == "postgres":
+        key = int(hashlib.sha256(f"registry:{register.key}:{current_tenant_id()}".encode()).hexdigest()[:15], 16)
+        await register.table.raw("SELECT pg_advisory_xact_lock({})", key)
 
 
 async def apply(register: Register, analysis: Analysis) -> dict[str, int]:

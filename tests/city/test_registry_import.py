@@ -270,3 +270,37 @@ async def test_unknown_district_is_a_warning_not_an_error(client, world):
     preview = await client.get(resp.headers["location"])
     assert "“丙镇” (1 rows) is not the district of any mediation center" in preview.text
     assert "Save 1 new" in preview.text
+
+
+async def test_two_imports_confirmed_at_once_both_succeed(world):
+    """Two admins confirm files adding the same new enterprise at the same moment: one adds
+    it, the other then finds it and updates it; nobody gets an error page."""
+    import asyncio
+
+    from litestar.testing import AsyncTestClient
+
+    from app.accounts.service import add_membership, create_user
+    from app.main import create_app
+
+    other = await create_user("second.admin@test.tiaojie.cn", World.PASSWORD, "second")
+    await add_membership(other, world.tenants["city"]["id"], "admin")
+    rows_a = [["甲镇", "甲镇纺织有限公司", code(1), 350, "是", "否", ""]]
+    rows_b = [["甲镇", "甲镇纺织有限公司", code(1), 400, "是", "否", ""], GOOD[2]]
+    locations = []
+    clients = []
+    for email, rows in ((world.users["city_admin"], rows_a), ("second.admin@test.tiaojie.cn", rows_b)):
+        c = AsyncTestClient(app=create_app(), base_url="http://testserver.local")
+        await c.__aenter__()
+        c.headers["Accept-Language"] = "en"
+        clients.append(c)
+        await login(c, email)
+        locations.append((await upload(c, csv_bytes(rows))).headers["location"])
+    try:
+        results = await asyncio.gather(*(confirm(c, loc) for c, loc in zip(clients, locations)))
+    finally:
+        for c in clients:
+            await c.__aexit__(None, None, None)
+    assert [r.status_code for r in results] == [303, 303]
+    rows = await enterprises(world)
+    assert set(rows) == {code(1), code(3)}
+    assert rows[code(1)]["employees"] in (350, 400)
