@@ -19,6 +19,7 @@ from app.notifications.jobs import (
     sweep_notifications,
 )
 from workers.heartbeat import heartbeat
+from app.city.jobs import snapshot_coverage
 
 log = logging.getLogger("tiaojie.worker")
 
@@ -47,11 +48,14 @@ class WorkerSettings:
         deliver_notification,
         # keep_result=0: the per-tenant job id can be queued again as soon as it is done.
         func(deliver_due_notifications, keep_result=0),
+        snapshot_coverage,
     ]
     cron_jobs = [
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
         cron(flush_outreach_counts, second=30, unique=True),
         cron(sweep_notifications, second=30, run_at_startup=True, unique=True),
+        # Hourly, so a month is never missed while a worker is down; written once per month.
+        cron(snapshot_coverage, minute=20, second=15, run_at_startup=True, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

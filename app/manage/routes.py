@@ -7,6 +7,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from app.audit.service import client_ip, recent_for_tenant, record
+from app.city import broadcasts
 from app.core.forms import Form
 from app.core.render import flash, render
 from app.db import atomic
@@ -24,10 +25,12 @@ def _tenant(request: Request) -> dict:
 @get("/manage/{slug:str}/", opt=tenant_access("member"), name="manage_home")
 async def manage_home(request: Request, slug: FromPath[str]) -> Response:
     member_list = await members.tenant_members()
+    user = request.scope["user"]
     return render(
         request,
         "manage/home.html",
-        {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS},
+        {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS,
+         "notices": await broadcasts.for_tenant(user.id, with_readers=user.role_in(_tenant(request)["id"]) == "admin")},
     )
 
 

@@ -38,6 +38,22 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/manage/{slug:str}/outreach": [(DISTRICT_STAFF, "/manage/chengdong/outreach")],
     "/city/tenants/new": [(CITY_ADMIN, "/city/tenants/new")],
     "/city/tenants/{slug:str}/edit": [(CITY_ADMIN, "/city/tenants/chengdong/edit")],
+    "/city/registry": [(CITY_ADMIN, "/city/registry")],
+    "/city/registry/{register:str}": [(CITY_ADMIN, "/city/registry/enterprises"),
+                                      (CITY_ADMIN, "/city/registry/chambers?missing=1")],
+    "/city/registry/{register:str}/import": [(CITY_ADMIN, "/city/registry/enterprises/import")],
+    "/city/registry/{register:str}/import/{token:str}": [(CITY_ADMIN, "REGISTRY_PREVIEW:enterprises"),
+                                                         (CITY_ADMIN, "REGISTRY_PREVIEW_ERRORS:enterprises")],
+    "/city/coverage": [(CITY_ADMIN, "/city/coverage")],
+    "/city/coverage/missing": [(CITY_ADMIN, "/city/coverage/missing?measure=enterprises"),
+                               (CITY_ADMIN, "/city/coverage/missing?measure=centers")],
+    "/manage/{slug:str}/coverage": [(DISTRICT_ADMIN, "/manage/chengdong/coverage")],
+    "/city/health": [(CITY_ADMIN, "/city/health"), (CITY_ADMIN, "/city/health?check=no_admin")],
+    "/city/broadcasts": [(CITY_ADMIN, "/city/broadcasts")],
+    "/city/broadcasts/new": [(CITY_ADMIN, "/city/broadcasts/new")],
+    "/city/broadcasts/{broadcast_id:int}": [(CITY_ADMIN, "BROADCAST:city")],
+    "/manage/{slug:str}/broadcasts": [(DISTRICT_STAFF, "/manage/chengdong/broadcasts"),
+                                      (DISTRICT_ADMIN, "/manage/chengdong/broadcasts")],
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test
@@ -56,4 +72,6 @@ NOT_PAGES = {
     "/lang/{locale:str}",
     "/q/{code:str}",  # a counted redirect
     "/o/{slug:str}/cards/{card_id:str}/qr.png",  # an image
+    "/city/registry/{register:str}/export",  # a spreadsheet download
+    "/city/registry/{register:str}/template",  # a spreadsheet download
 }
