@@ -28,6 +28,9 @@ from app.outreach.counters import PageViewMiddleware, stop_view_counting
 from app.outreach.routes import ROUTES as OUTREACH_ROUTES
 from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.settings import get_settings
+from app.ops.checks import refuse_unsafe_production
+from app.ops.logs import configure_logging
+from app.ops.metrics import RequestMetricsMiddleware
 from litestar.exceptions import ImproperlyConfiguredException
 
 from tenants.guards import PUBLIC, enforce_access, undeclared_routes
@@ -66,7 +69,8 @@ async def _on_shutdown() -> None:
 
 def create_app() -> Litestar:
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    refuse_unsafe_production(settings)
+    configure_logging("web")
     session = LeanSessionConfig(
         key="tiaojie_session",
         max_age=SESSION_MAX_AGE,
@@ -85,7 +89,7 @@ def create_app() -> Litestar:
     )
     app = Litestar(
         route_handlers=route_handlers(),
-        middleware=[RequestBasicsMiddleware, session.middleware, RequestContextMiddleware, PageViewMiddleware],
+        middleware=[RequestBasicsMiddleware, RequestMetricsMiddleware, session.middleware, RequestContextMiddleware, PageViewMiddleware],
         csrf_config=csrf,
         guards=[enforce_access],
         exception_handlers=EXCEPTION_HANDLERS,
