@@ -188,7 +188,7 @@ def serve(host: str, port: int, workers: int, metrics_address: str) -> None:
     if metrics_address:
         # Before prometheus_client is imported anywhere: every process writes its
         # metrics to files there, and the endpoint adds them up.
-        from app.ops.metrics import prepare_multiprocess_dir
+        from app.ops.metrics_dir import prepare_multiprocess_dir
 
         prepare_multiprocess_dir(settings.var_dir / "metrics" / f"web-{port}")
     import uvicorn

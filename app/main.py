@@ -99,6 +99,7 @@ def create_app() -> Litestar:
         on_startup=[start_db, _start_page_versions],
         on_shutdown=[_stop_page_versions, _on_shutdown],
         openapi_config=None,
+        logging_config=None,  # app.ops.logs configures logging (JSON in production)
         debug=False,
     )
     missing = undeclared_routes(app)

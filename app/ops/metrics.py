@@ -19,11 +19,8 @@ import asyncio
 import dataclasses
 import functools
 import logging
-import os
-import shutil
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Iterable
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
@@ -180,14 +177,6 @@ def parse_address(address: str) -> tuple[str, int]:
     return (host or "127.0.0.1").strip("[]"), int(port)
 
 
-def prepare_multiprocess_dir(path: Path) -> None:
-    """Before the web processes start: an empty directory for their metric files."""
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
-
-
 def serve_web_metrics(address: str, database_url: str) -> None:
     """The endpoint for all of this server's processes (multiprocess mode)."""
     from prometheus_client import multiprocess
@@ -229,8 +218,8 @@ def _instrumented(name: str, coroutine: Any) -> Any:
     return run
 
 
-def instrument_worker_settings(settings_cls: type) -> type:
-    """A WorkerSettings whose every job and cron job is counted and timed."""
+def instrument_worker_settings(settings_cls: type) -> dict[str, Any]:
+    """WorkerSettings (as the dict arq also takes) whose every job and cron job is counted and timed."""
     from arq.worker import func
 
     functions = []
@@ -239,4 +228,5 @@ def instrument_worker_settings(settings_cls: type) -> type:
         functions.append(dataclasses.replace(function, coroutine=_instrumented(function.name, function.coroutine)))
     cron_jobs = [dataclasses.replace(job, coroutine=_instrumented(job.name, job.coroutine))
                  for job in getattr(settings_cls, "cron_jobs", None) or []]
-    return type(settings_cls.__name__, (settings_cls,), {"functions": functions, "cron_jobs": cron_jobs})
+    settings = {name: getattr(settings_cls, name) for name in dir(settings_cls) if not name.startswith("__")}
+    return {**settings, "functions": functions, "cron_jobs": cron_jobs}
