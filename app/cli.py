@@ -267,23 +267,39 @@ def backup_command(directory: Path, keep: int) -> None:
     click.echo(f"backup written: {path} ({path.stat().st_size} bytes)")
 
 
+def _use_database(url: str, uploads: Path | None = None) -> None:
+    """Point this command at another database (before anything opens the configured one)."""
+    from app.settings import get_settings
+
+    if url:
+        os.environ["DATABASE_URL"] = url
+    if uploads:
+        os.environ["UPLOADS_DIR"] = str(uploads)
+    get_settings.cache_clear()
+
+
 @main.command("restore")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def restore_command(archive: Path) -> None:
-    """Restore a backup into the new, empty database of DATABASE_URL (and UPLOADS_DIR)."""
+@click.option("--database", default="", help="Restore into this database instead of DATABASE_URL.")
+@click.option("--uploads", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Restore the uploaded files here instead of UPLOADS_DIR.")
+def restore_command(archive: Path, database: str, uploads: Path | None) -> None:
+    """Restore a backup into a new, empty database (DATABASE_URL or --database) and uploads directory."""
     from app.ops.backup import OpsError, restore
 
+    _use_database(database, uploads)
     try:
         manifest = restore(archive)
     except OpsError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"restored the {manifest['engine']} backup of {manifest['created_at']} "
-               f"and {manifest['uploads_restored']} uploaded files")
+               f"and {manifest['uploads_restored']} uploaded files; {manifest['verified']}")
 
 
 @db.command("copy")
-@click.option("--to", "target", required=True, help="URL of the new, empty database (postgresql://…).")
-def db_copy(target: str) -> None:
+@click.option("--from", "source", default="", help="URL of the database to copy (default: DATABASE_URL).")
+@click.option("--to", "target", default="", help="URL of the new, empty database (default: DATABASE_URL).")
+def db_copy(source: str, target: str) -> None:
     """Copy every table into another, empty database (moving off SQLite); stop the site first."""
     from app.ops.backup import OpsError, copy_database
 
@@ -291,15 +307,19 @@ def db_copy(target: str) -> None:
         click.echo(f"  {table}: {count} rows")
 
     try:
-        counts = _run(copy_database(target, progress))
+        if not source and not target:
+            raise click.UsageError("give --to (copy this database there) or --from (copy that one here)")
+        counts = _run(copy_database(target, source or None, progress))
     except OpsError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"copied {sum(counts.values())} rows in {len(counts)} tables; every table's checksum matches")
 
 
 @db.command("fingerprint")
-def db_fingerprint() -> None:
+@click.option("--database", default="", help="Another database than DATABASE_URL.")
+def db_fingerprint(database: str) -> None:
     """Print every table's row count and content checksum (to compare two databases)."""
+    _use_database(database)
     from app.ops.data import fingerprint
 
     result = _run(fingerprint())

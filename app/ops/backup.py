@@ -58,26 +58,55 @@ def _run_tool(args: list[str]) -> None:
 # --- backup ---------------------------------------------------------------------------------
 
 
-def _dump_database(url: str, workdir: Path) -> str:
-    if url.startswith("sqlite"):
-        source = sqlite_path(url)
-        if not source.exists():
-            raise OpsError(f"there is no database at {source}")
-        target = workdir / "database.sqlite3"
+async def _dump_sqlite(url: str, workdir: Path) -> tuple[str, dict]:
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    from app.ops.data import bound_to, fingerprint
+
+    source = sqlite_path(url)
+    if not source.exists():
+        raise OpsError(f"there is no database at {source}")
+    target = workdir / "database.sqlite3"
+
+    def copy() -> None:
         # The online backup API copies a consistent snapshot while others read and write.
-        with sqlite3.connect(source, timeout=30) as src, sqlite3.connect(target) as dst:
+        src, dst = sqlite3.connect(source, timeout=30), sqlite3.connect(target)
+        try:
             src.backup(dst)
-        dst.close()
-        src.close()
-        return target.name
+        finally:
+            dst.close()
+            src.close()
+
+    await asyncio.to_thread(copy)
+    with bound_to(SQLiteEngine(path=str(target))):
+        return target.name, await fingerprint()
+
+
+async def _dump_postgres(url: str, workdir: Path) -> tuple[str, dict]:
+    """pg_dump and the fingerprint read one snapshot (exported by a repeatable-read
+    transaction that stays open while pg_dump runs), so the manifest describes exactly
+    what the dump holds, also while the site writes."""
+    from app.db import engine_from_url
+    from app.ops.data import bound_to, fingerprint
+
+    engine = engine_from_url(url)
     target = workdir / "database.pgdump"
-    _run_tool([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-               f"--file={target}", f"--dbname={_pg_url(url)}"])
-    return target.name
+    pg_dump = _tool("pg_dump")
+    async with engine.transaction() as tx:
+        await tx.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        snapshot = await tx.connection.fetchval("SELECT pg_export_snapshot()")
+        proc = await asyncio.create_subprocess_exec(
+            pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
+            f"--file={target}", f"--dbname={_pg_url(url)}",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _out, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise OpsError(f"pg_dump failed: {err.decode(errors='replace').strip()}")
+        with bound_to(engine):
+            return target.name, await fingerprint()
 
 
-def backup(directory: Path, keep: int | None = None) -> Path:
-    """Write a backup archive into ``directory``; keep the newest ``keep`` archives there."""
+async def _backup(directory: Path, keep: int | None) -> Path:
     settings = get_settings()
     directory.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -85,7 +114,10 @@ def backup(directory: Path, keep: int | None = None) -> Path:
     partial = final.with_name(final.name + ".partial")
     with tempfile.TemporaryDirectory(prefix="tiaojie-backup-", dir=directory) as tmp:
         workdir = Path(tmp)
-        database_file = _dump_database(settings.database_url, workdir)
+        if settings.is_sqlite:
+            database_file, contents = await _dump_sqlite(settings.database_url, workdir)
+        else:
+            database_file, contents = await _dump_postgres(settings.database_url, workdir)
         uploads = settings.uploads_dir
         upload_files = [p for p in uploads.rglob("*") if p.is_file()] if uploads.is_dir() else []
         manifest = {
@@ -94,21 +126,31 @@ def backup(directory: Path, keep: int | None = None) -> Path:
             "engine": "sqlite" if settings.is_sqlite else "postgresql",
             "database_file": database_file,
             "uploads": len(upload_files),
+            "tables": contents,  # row count and content checksum of every table, as dumped
         }
-        with tarfile.open(partial, "w:gz") as archive:
-            data = json.dumps(manifest, indent=2).encode()
-            info = tarfile.TarInfo("manifest.json")
-            info.size = len(data)
-            info.mtime = int(dt.datetime.now().timestamp())
-            archive.addfile(info, io.BytesIO(data))
-            archive.add(workdir / database_file, arcname=database_file)
-            for path in upload_files:
-                archive.add(path, arcname="uploads/" + path.relative_to(uploads).as_posix())
+
+        def write() -> None:
+            with tarfile.open(partial, "w:gz") as archive:
+                data = json.dumps(manifest, indent=2).encode()
+                info = tarfile.TarInfo("manifest.json")
+                info.size = len(data)
+                info.mtime = int(dt.datetime.now().timestamp())
+                archive.addfile(info, io.BytesIO(data))
+                archive.add(workdir / database_file, arcname=database_file)
+                for path in upload_files:
+                    archive.add(path, arcname="uploads/" + path.relative_to(uploads).as_posix())
+
+        await asyncio.to_thread(write)
     partial.chmod(0o600)  # password hashes and people's contact details are inside
     os.replace(partial, final)
     if keep:
         prune(directory, keep)
     return final
+
+
+def backup(directory: Path, keep: int | None = None) -> Path:
+    """Write a backup archive into ``directory``; keep the newest ``keep`` archives there."""
+    return asyncio.run(_backup(directory, keep))
 
 
 def prune(directory: Path, keep: int) -> list[Path]:
@@ -156,6 +198,17 @@ def _refuse_nonempty_uploads(uploads: Path) -> None:
         raise OpsError(f"the uploads directory {uploads} already holds files; restore into an empty one")
 
 
+async def _compare_with_manifest(url: str, tables: dict[str, Any]) -> list[str]:
+    """Tables whose row count or checksum differ from the manifest's (tables the backup
+    knew of; a table added by a later version is empty until migrations create it)."""
+    from app.db import engine_from_url
+    from app.ops.data import bound_to, fingerprint
+
+    with bound_to(engine_from_url(url)):
+        got = await fingerprint(only=set(tables))
+    return [name for name, facts in tables.items() if got.get(name) != facts]
+
+
 def restore(archive_path: Path) -> dict[str, Any]:
     """Restore a backup into the (new, empty) database of DATABASE_URL and UPLOADS_DIR."""
     settings = get_settings()
@@ -182,6 +235,14 @@ def restore(archive_path: Path) -> dict[str, Any]:
         else:
             _run_tool([_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
                        "--single-transaction", f"--dbname={_pg_url(settings.database_url)}", str(database_file)])
+        try:
+            different = asyncio.run(_compare_with_manifest(settings.database_url, manifest.get("tables") or {}))
+        except Exception as exc:  # noqa: BLE001 - e.g. a backup of an older version: columns differ
+            verified = f"not verified ({type(exc).__name__}); run `tiaojie db migrate`, then compare"
+        else:
+            if different:
+                raise OpsError(f"the restored database differs from the backup in {', '.join(different)}")
+            verified = "every table's row count and checksum match the backup"
         uploads = workdir / "uploads"
         restored_files = 0
         if uploads.is_dir():
@@ -191,7 +252,7 @@ def restore(archive_path: Path) -> dict[str, Any]:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(path, dest)
                     restored_files += 1
-    return {**manifest, "uploads_restored": restored_files}
+    return {**manifest, "uploads_restored": restored_files, "verified": verified}
 
 
 # --- moving to another database -------------------------------------------------------------
@@ -207,32 +268,39 @@ def migrate_database(url: str) -> None:
         raise OpsError(f"could not migrate the target database: {result.stderr.strip() or result.stdout.strip()}")
 
 
-async def copy_database(target_url: str, progress=None) -> dict[str, int]:
-    """Copy this installation's database into an empty one at ``target_url`` and check
-    that every table's row count and content checksum came out the same."""
+async def copy_database(target_url: str, source_url: str | None = None, progress=None) -> dict[str, int]:
+    """Copy a whole installation's database (``source_url``, default DATABASE_URL) into an
+    empty one at ``target_url`` (default DATABASE_URL), and check that every table's row
+    count and content checksum came out the same. Both are migrated to this version first."""
     from app.db import engine_from_url, get_engine
-    from app.ops.data import bound_to, copy_rows, fingerprint, nonempty_tables, pending_migrations
+    from app.ops.data import bound_to, copy_rows, fingerprint, nonempty_tables
 
     settings = get_settings()
-    if target_url == settings.database_url:
-        raise OpsError("the target is the database this installation already uses")
-    pending = await pending_migrations()
-    if pending:
-        raise OpsError(f"this database has migrations to apply first ({len(pending)}); run `tiaojie db migrate`")
+    source_url = source_url or settings.database_url
+    target_url = target_url or settings.database_url
+    if target_url == source_url:
+        raise OpsError("the source and the target are the same database")
+
+    def engine_for(url: str):
+        return get_engine() if url == settings.database_url else engine_from_url(url)
+
     try:
-        target = engine_from_url(target_url)
+        source, target = engine_for(source_url), engine_for(target_url)
         full = await nonempty_tables(target)
     except (OSError, ValueError) as exc:
         raise OpsError(f"cannot use the target database: {exc}") from None
-    except Exception as exc:  # asyncpg's errors: wrong database name, authentication
+    except Exception as exc:  # asyncpg's errors: no such database, authentication
         raise OpsError(f"cannot reach the target database: {type(exc).__name__}: {exc}") from None
     if full:
         raise OpsError(f"the target database is not empty (rows in {', '.join(full[:5])}); "
                        "copy into a new, empty database")
+    if source_url.startswith("sqlite") and not sqlite_path(source_url).exists():
+        raise OpsError(f"there is no database at {sqlite_path(source_url)}")
+    await asyncio.to_thread(migrate_database, source_url)
     await asyncio.to_thread(migrate_database, target_url)
-    source = get_engine()
     counts = await copy_rows(source, target, progress)
-    expected = await fingerprint()
+    with bound_to(source):
+        expected = await fingerprint()
     with bound_to(target):
         got = await fingerprint()
     different = [name for name in expected if expected[name] != got.get(name)]
@@ -248,5 +316,5 @@ async def copy_database(target_url: str, progress=None) -> dict[str, int]:
 async def scheduled_backup(ctx: dict[str, Any]) -> dict[str, Any]:
     """arq cron job (when BACKUP_DIR is set): a backup, keeping BACKUP_KEEP of them."""
     settings = get_settings()
-    path = await asyncio.to_thread(backup, Path(settings.backup_dir), settings.backup_keep)
+    path = await _backup(Path(settings.backup_dir), settings.backup_keep)
     return {"backup": path.name, "bytes": path.stat().st_size}

@@ -103,10 +103,12 @@ async def iter_rows(table: type[Table]) -> AsyncIterator[list[dict[str, Any]]]:
         last = rows[-1][pk._meta.name]
 
 
-async def fingerprint() -> dict[str, dict[str, Any]]:
+async def fingerprint(only: set[str] | None = None) -> dict[str, dict[str, Any]]:
     """Row count and a SHA-256 of the content of every table, comparable across engines."""
     result: dict[str, dict[str, Any]] = {}
     for table in app_tables():
+        if only is not None and table._meta.tablename not in only:
+            continue
         digest = hashlib.sha256()
         count = 0
         columns = table._meta.columns

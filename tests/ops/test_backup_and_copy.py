@@ -83,11 +83,16 @@ def test_backup_restores_into_an_empty_database_with_identical_contents(tmp_path
 
     target = _env(tmp_path, databases("restored"), tmp_path / "restored-uploads")
     out = _ok(tiaojie(target, "restore", str(archive)))
-    assert "2 uploaded files" in out
+    assert "2 uploaded files" in out and "every table's row count and checksum match the backup" in out
     after = _fingerprint(target)
     assert after == before  # every table: same row count, same content checksum
     for name, data in files.items():
         assert (tmp_path / "restored-uploads" / name).read_bytes() == data
+
+    # The manifest describes what the archive holds, table by table.
+    with tarfile.open(archive) as tar:
+        manifest = __import__("json").load(tar.extractfile("manifest.json"))
+    assert {name: (t["rows"], t["sha256"]) for name, t in manifest["tables"].items()} == before
 
     # A restore never overwrites: the same target (now holding data) is refused with a reason.
     again = tiaojie(target, "restore", str(archive), )
@@ -129,6 +134,10 @@ def test_sqlite_backup_is_consistent_while_the_site_writes(tmp_path):
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     in_backup = conn.execute("SELECT COUNT(*) FROM outreach_entry WHERE notes = 'during backup'").fetchone()[0]
     assert 0 <= in_backup <= written[0]
+    # The manifest counted the very snapshot that was copied, while the writer went on.
+    with tarfile.open(archive) as tar:
+        manifest = __import__("json").load(tar.extractfile("manifest.json"))
+    assert manifest["tables"]["outreach_entry"]["rows"] == conn.execute("SELECT COUNT(*) FROM outreach_entry").fetchone()[0]
     assert _fingerprint(target)["tenant"] == _fingerprint(env)["tenant"]
 
 
