@@ -19,6 +19,8 @@ from app.notifications.jobs import (
     sweep_notifications,
 )
 from workers.heartbeat import heartbeat
+from app.ops.backup import backup_cron_jobs
+from zoneinfo import ZoneInfo
 
 log = logging.getLogger("tiaojie.worker")
 
@@ -52,7 +54,9 @@ class WorkerSettings:
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
         cron(flush_outreach_counts, second=30, unique=True),
         cron(sweep_notifications, second=30, run_at_startup=True, unique=True),
+        *backup_cron_jobs(),
     ]
+    timezone = ZoneInfo(get_settings().time_zone)  # cron hours (the nightly backup) are TIME_ZONE's
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings()

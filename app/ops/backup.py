@@ -318,3 +318,12 @@ async def scheduled_backup(ctx: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
     path = await _backup(Path(settings.backup_dir), settings.backup_keep)
     return {"backup": path.name, "bytes": path.stat().st_size}
+
+
+def backup_cron_jobs() -> list:
+    """The worker's nightly backup at 02:30 (TIME_ZONE), when BACKUP_DIR is set."""
+    from arq import cron
+
+    if not get_settings().backup_dir:
+        return []
+    return [cron(scheduled_backup, hour=2, minute=30, second=0, unique=True, timeout=3600)]

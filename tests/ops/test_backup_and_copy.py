@@ -199,3 +199,33 @@ def test_db_copy_moves_the_demo_city_from_sqlite_to_postgresql_and_the_site_runs
             redis_proc.kill()
     finally:
         target_db.drop()
+
+
+def test_the_worker_takes_the_nightly_backup_when_backup_dir_is_set(tmp_path, monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    from app.ops.backup import backup_cron_jobs, scheduled_backup
+    from app.settings import get_settings
+
+    assert backup_cron_jobs() == []  # not set: no cron job
+    monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "nightly"))
+    monkeypatch.setenv("BACKUP_KEEP", "2")
+    get_settings.cache_clear()
+    try:
+        [job] = backup_cron_jobs()
+        assert (job.hour, job.minute, job.second) == (2, 30, 0)
+        from workers.settings import WorkerSettings
+
+        assert WorkerSettings.timezone == ZoneInfo("Asia/Shanghai")
+        for _ in range(3):
+            result = run_async_in_thread(scheduled_backup({}))
+        kept = sorted((tmp_path / "nightly").glob("tiaojie-backup-*.tar.gz"))
+        assert len(kept) == 2 and result["backup"] == kept[-1].name
+    finally:
+        get_settings.cache_clear()
+
+
+def run_async_in_thread(coro):
+    from tests.ops.procs import run_async
+
+    return run_async(coro)
