@@ -61,7 +61,7 @@ def _run_tool(args: list[str]) -> None:
 async def _dump_sqlite(url: str, workdir: Path) -> tuple[str, dict]:
     from piccolo.engine.sqlite import SQLiteEngine
 
-    from app.ops.data import bound_to, fingerprint
+    from app.ops.data import fingerprint
 
     source = sqlite_path(url)
     if not source.exists():
@@ -78,8 +78,7 @@ async def _dump_sqlite(url: str, workdir: Path) -> tuple[str, dict]:
             src.close()
 
     await asyncio.to_thread(copy)
-    with bound_to(SQLiteEngine(path=str(target))):
-        return target.name, await fingerprint()
+    return target.name, await fingerprint(SQLiteEngine(path=str(target)))
 
 
 async def _dump_postgres(url: str, workdir: Path) -> tuple[str, dict]:
@@ -87,7 +86,7 @@ async def _dump_postgres(url: str, workdir: Path) -> tuple[str, dict]:
     transaction that stays open while pg_dump runs), so the manifest describes exactly
     what the dump holds, also while the site writes."""
     from app.db import engine_from_url
-    from app.ops.data import bound_to, fingerprint
+    from app.ops.data import fingerprint
 
     engine = engine_from_url(url)
     target = workdir / "database.pgdump"
@@ -102,8 +101,7 @@ async def _dump_postgres(url: str, workdir: Path) -> tuple[str, dict]:
         _out, err = await proc.communicate()
         if proc.returncode != 0:
             raise OpsError(f"pg_dump failed: {err.decode(errors='replace').strip()}")
-        with bound_to(engine):
-            return target.name, await fingerprint()
+        return target.name, await fingerprint(engine)  # in the transaction: the same snapshot
 
 
 async def _backup(directory: Path, keep: int | None) -> Path:
@@ -202,10 +200,9 @@ async def _compare_with_manifest(url: str, tables: dict[str, Any]) -> list[str]:
     """Tables whose row count or checksum differ from the manifest's (tables the backup
     knew of; a table added by a later version is empty until migrations create it)."""
     from app.db import engine_from_url
-    from app.ops.data import bound_to, fingerprint
+    from app.ops.data import fingerprint
 
-    with bound_to(engine_from_url(url)):
-        got = await fingerprint(only=set(tables))
+    got = await fingerprint(engine_from_url(url), only=set(tables))
     return [name for name, facts in tables.items() if got.get(name) != facts]
 
 
@@ -273,7 +270,7 @@ async def copy_database(target_url: str, source_url: str | None = None, progress
     empty one at ``target_url`` (default DATABASE_URL), and check that every table's row
     count and content checksum came out the same. Both are migrated to this version first."""
     from app.db import engine_from_url, get_engine
-    from app.ops.data import bound_to, copy_rows, fingerprint, nonempty_tables
+    from app.ops.data import copy_rows, fingerprint, nonempty_tables
 
     settings = get_settings()
     source_url = source_url or settings.database_url
@@ -299,10 +296,8 @@ async def copy_database(target_url: str, source_url: str | None = None, progress
     await asyncio.to_thread(migrate_database, source_url)
     await asyncio.to_thread(migrate_database, target_url)
     counts = await copy_rows(source, target, progress)
-    with bound_to(source):
-        expected = await fingerprint()
-    with bound_to(target):
-        got = await fingerprint()
+    expected = await fingerprint(source)
+    got = await fingerprint(target)
     different = [name for name in expected if expected[name] != got.get(name)]
     if different:
         raise OpsError(f"the copy differs from the source in {', '.join(different)} "

@@ -11,8 +11,7 @@ import decimal
 import hashlib
 import json
 import uuid
-from contextlib import contextmanager
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator
 
 from piccolo.columns import JSON, JSONB, Boolean, ForeignKey
 from piccolo.engine.base import Engine
@@ -27,20 +26,6 @@ def app_tables() -> list[type[Table]]:
     from piccolo.conf.apps import Finder
 
     return sort_table_classes(Finder().get_table_classes())
-
-
-@contextmanager
-def bound_to(engine: Engine) -> Iterator[None]:
-    """Run every app table's queries on ``engine`` for a while (one-shot commands only)."""
-    tables = app_tables()
-    previous = [t._meta._db for t in tables]
-    for table in tables:
-        table._meta.db = engine
-    try:
-        yield
-    finally:
-        for table, db in zip(tables, previous):
-            table._meta._db = db
 
 
 async def pending_migrations() -> list[str]:
@@ -85,25 +70,33 @@ def _canonical(column: Any, value: Any) -> Any:
     return value
 
 
-async def iter_rows(table: type[Table]) -> AsyncIterator[list[dict[str, Any]]]:
-    """All rows of ``table`` in primary-key order, a batch at a time (keyset pagination)."""
-    from tenants.scope import unscoped
+async def iter_rows(table: type[Table], engine: Engine | None = None) -> AsyncIterator[list[Any]]:
+    """All rows of ``table`` in ``engine``'s database (default: the configured one), in
+    primary-key order, a batch at a time (keyset pagination).
 
-    pk = table._meta.primary_key
+    Plain SQL through the engine, not a query of the table class: the table classes stay
+    bound to the configured database for everything else running in this process."""
+    from piccolo.querystring import QueryString
+
+    engine = engine or table._meta.db
+    pk = table._meta.primary_key._meta.db_column_name
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in table._meta.columns)
+    name = table._meta.tablename
     last = None
     while True:
-        with unscoped("backups and copies read every tenant's rows"):
-            query = table.select(*table._meta.columns).order_by(pk).limit(BATCH)
-            if last is not None:
-                query = query.where(pk > last)
-            rows = await query
+        if last is None:
+            query = QueryString(f'SELECT {names} FROM "{name}" ORDER BY "{pk}" LIMIT {BATCH}')
+        else:
+            query = QueryString(f'SELECT {names} FROM "{name}" WHERE "{pk}" > {{}} ORDER BY "{pk}" LIMIT {BATCH}',
+                                last)
+        rows = await engine.run_querystring(query)
         if not rows:
             return
         yield rows
-        last = rows[-1][pk._meta.name]
+        last = rows[-1][pk]
 
 
-async def fingerprint(only: set[str] | None = None) -> dict[str, dict[str, Any]]:
+async def fingerprint(engine: Engine | None = None, only: set[str] | None = None) -> dict[str, dict[str, Any]]:
     """Row count and a SHA-256 of the content of every table, comparable across engines."""
     result: dict[str, dict[str, Any]] = {}
     for table in app_tables():
@@ -112,24 +105,14 @@ async def fingerprint(only: set[str] | None = None) -> dict[str, dict[str, Any]]
         digest = hashlib.sha256()
         count = 0
         columns = table._meta.columns
-        async for rows in iter_rows(table):
+        async for rows in iter_rows(table, engine):
             for row in rows:
-                canonical = [_canonical(c, row[c._meta.name]) for c in columns]
+                canonical = [_canonical(c, row[c._meta.db_column_name]) for c in columns]
                 digest.update(json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str).encode())
                 digest.update(b"\n")
                 count += 1
         result[table._meta.tablename] = {"rows": count, "sha256": digest.hexdigest()}
     return result
-
-
-async def row_counts() -> dict[str, int]:
-    from tenants.scope import unscoped
-
-    counts = {}
-    with unscoped("counting every table's rows"):
-        for table in app_tables():
-            counts[table._meta.tablename] = await table.count()
-    return counts
 
 
 async def existing_tables(engine: Engine) -> set[str]:
@@ -184,22 +167,21 @@ async def _copy_rows(source: Engine, target: Engine, progress=None) -> dict[str,
         columns = table._meta.columns
         deferred = {fk._meta.name for fk in _self_references(table) if fk._meta.null}
         names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
-        pk_name = table._meta.primary_key._meta.name
+        pk_name = table._meta.primary_key._meta.db_column_name
         count = 0
-        with bound_to(source):
-            async for rows in iter_rows(table):
-                values = []
-                for row in rows:
-                    for column in columns:
-                        value = row[column._meta.name]
-                        if column._meta.name in deferred and value is not None:
-                            later.append((table, column, row[pk_name], value))
-                            value = None
-                        values.append(value)
-                placeholders = ", ".join("(" + ", ".join(["{}"] * len(columns)) + ")" for _ in rows)
-                await target.run_querystring(QueryString(f'INSERT INTO "{name}" ({names}) VALUES {placeholders}',
-                                                         *values))
-                count += len(rows)
+        async for rows in iter_rows(table, source):
+            values = []
+            for row in rows:
+                for column in columns:
+                    value = row[column._meta.db_column_name]
+                    if column._meta.name in deferred and value is not None:
+                        later.append((table, column, row[pk_name], value))
+                        value = None
+                    values.append(value)
+            placeholders = ", ".join("(" + ", ".join(["{}"] * len(columns)) + ")" for _ in rows)
+            await target.run_querystring(QueryString(f'INSERT INTO "{name}" ({names}) VALUES {placeholders}',
+                                                     *values))
+            count += len(rows)
         copied[name] = count
         if progress:
             progress(name, count)
