@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from arq import cron
 from arq.worker import func
@@ -18,8 +19,9 @@ from app.notifications.jobs import (
     deliver_notification,
     sweep_notifications,
 )
-from workers.heartbeat import heartbeat
 from app.city.jobs import snapshot_coverage
+from app.ops.backup import backup_cron_jobs
+from workers.heartbeat import heartbeat
 
 log = logging.getLogger("tiaojie.worker")
 
@@ -56,7 +58,9 @@ class WorkerSettings:
         cron(sweep_notifications, second=30, run_at_startup=True, unique=True),
         # Hourly, so a month is never missed while a worker is down; written once per month.
         cron(snapshot_coverage, minute=20, second=15, run_at_startup=True, unique=True),
+        *backup_cron_jobs(),
     ]
+    timezone = ZoneInfo(get_settings().time_zone)  # cron hours (the nightly backup) are TIME_ZONE's
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings()

@@ -68,6 +68,8 @@ ERROR_PAGES: list[tuple[str | None, str]] = [
 # GET routes that answer something other than an HTML page.
 NOT_PAGES = {
     "/healthz",
+    "/livez",
+    "/readyz",
     "/static/{file_path:path}",
     "/lang/{locale:str}",
     "/q/{code:str}",  # a counted redirect

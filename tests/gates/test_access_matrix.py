@@ -42,6 +42,8 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/login"): "public",
     ("GET", "/lang/{locale:str}"): "public",
     ("GET", "/healthz"): "public",
+    ("GET", "/livez"): "public",
+    ("GET", "/readyz"): "public",
     ("GET", "/static/{file_path:path}"): "public",
     ("POST", "/logout"): "login",
     ("GET", "/account/password"): "login",
