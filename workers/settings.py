@@ -19,6 +19,7 @@ from app.notifications.jobs import (
     sweep_notifications,
 )
 from workers.heartbeat import heartbeat
+from app.feedback.jobs import erase_feedback_contacts, feedback_deadlines
 
 log = logging.getLogger("tiaojie.worker")
 
@@ -47,11 +48,16 @@ class WorkerSettings:
         deliver_notification,
         # keep_result=0: the per-tenant job id can be queued again as soon as it is done.
         func(deliver_due_notifications, keep_result=0),
+        feedback_deadlines,
+        erase_feedback_contacts,
     ]
     cron_jobs = [
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
         cron(flush_outreach_counts, second=30, unique=True),
         cron(sweep_notifications, second=30, run_at_startup=True, unique=True),
+        # Reminders, overdue alerts and automatic escalation: each once per deadline.
+        cron(feedback_deadlines, minute={0, 15, 30, 45}, second=10, unique=True),
+        cron(erase_feedback_contacts, hour=3, minute=20, second=0, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

@@ -25,6 +25,6 @@ async def test_demo_outreach_is_deterministic_and_idempotent(client):
         card = await InfoCard.select(InfoCard.code, InfoCard.published).where(InfoCard.code == card_code("chengdong")).first()
     assert card["published"] and card_code("chengdong") == card_code("chengdong")
     resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
-    assert resp.headers["location"] == "/o/chengdong/"
+    assert resp.headers["location"] == "/o/chengdong/feedback"
     page = (await client.get("/o/chengdong/")).text
     assert 'href="tel:' in page and "遇到劳动纠纷？先找我们调解" in page

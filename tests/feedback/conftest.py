@@ -1,0 +1,11 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def real_clock_afterwards():
+    """Tests here set the mailbox's clock; every test starts and ends on the real one."""
+    from app.feedback import clock
+
+    clock.set(None)
+    yield
+    clock.set(None)
