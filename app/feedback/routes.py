@@ -289,7 +289,7 @@ async def _act(request: Request, slug: str, item_id: str, action, form_name: str
         flash(request, exc.message, "error")
         return _back(slug, item["id"])
     except service.FeedbackError as exc:
-        if form is not None and form_name:
+        if form is not None and form_name and exc.field == "body":
             form.error("body", exc.message)
             return await _item_page(request, item_id, 422, {form_name: form})
         return await _item_page(request, item_id, 422, error=exc.message)
