@@ -763,7 +763,7 @@ async def _erase_contact(item_id: int, now: datetime) -> None:
             await Notification.update({Notification.recipient: mask_phone(item["contact_phone"])}).where(
                 Notification.dedupe_key.like(f"feedback:{item_id}:reply:%")
                 & (Notification.recipient == item["contact_phone"])
-                & Notification.status.is_in(["sent", "failed", "cancelled"])
+                & (Notification.status != "sending")  # a pending one is then cancelled: no phone, no reply SMS
             )
     await _event(item_id, EventKind.contact_erased.value, at=now)
 

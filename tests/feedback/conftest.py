@@ -9,3 +9,12 @@ def real_clock_afterwards():
     clock.set(None)
     yield
     clock.set(None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Some tests point the SMS gateway elsewhere; forget that afterwards."""
+    from app.settings import get_settings
+
+    yield
+    get_settings.cache_clear()
