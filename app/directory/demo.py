@@ -173,6 +173,9 @@ async def seed_demo() -> dict[str, int]:
     from app.notifications.demo import seed_demo_notifications
 
     await seed_demo_notifications(ids)
+    from app.feedback.demo import seed_demo_feedback
+
+    await seed_demo_feedback(ids)
 
     from app.core.pagecache import bump
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash, generate_csrf_token
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
@@ -131,7 +131,12 @@ async def _form_again(request: Request, form: Form, status_code: int, token: str
 @post("/o/{slug:str}/feedback", opt=PUBLIC_FORM, request_max_body_size=schemas.REQUEST_MAX_BYTES,
       name="feedback_submit")
 async def feedback_submit(request: Request, slug: FromPath[str]) -> Response:
-    tenant = _public_tenant(request)
+    tenant = request.scope["state"].get("tenant")
+    if tenant is None or not tenant["active"]:
+        # Without a mailbox to show the form again, a bad token is the plain 403 it is everywhere.
+        if not _csrf_ok(request, await request.form()):
+            raise PermissionDeniedException("CSRF token verification failed")
+        raise NotFoundException()
     try:
         data = await request.form()
     except HTTPException as exc:

@@ -51,3 +51,22 @@ async def track(client, code: str, secret: str, **extra):
 
 def main(html: str) -> str:
     return html[html.index("<main"): html.index("</main>")]
+
+
+async def make_item(tenant_id: int, escalations: int = 0, **fields) -> int:
+    """An item sent to ``tenant_id`` (through the service, as the form would), then
+    escalated ``escalations`` times up the tree. Returns its id."""
+    from app.core.forms import Form
+    from app.feedback import service
+    from app.feedback.tables import FeedbackItem
+    from tenants.scope import tenant_scope
+
+    form = Form(values={**GOOD, "name": "", "phone": "", "form_token": "", **fields})
+    with tenant_scope(tenant_id):
+        receipt = await service.submit(form, "zh_Hans")
+        item = await FeedbackItem.select(FeedbackItem.id).where(FeedbackItem.code == receipt.code).first()
+    holder = tenant_id
+    for _ in range(escalations):
+        with tenant_scope(holder):
+            holder = (await service.escalate(item["id"], None, "matrix"))["id"]
+    return item["id"]

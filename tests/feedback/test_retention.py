@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.feedback import clock, service
 from app.feedback.jobs import erase_feedback_contacts
@@ -11,7 +11,6 @@ from app.feedback.workdays import SH
 from app.notifications.tables import Notification
 from tenants.scope import tenant_scope, unscoped
 from tests.feedback.helpers import submit
-from datetime import datetime
 
 
 async def _items() -> dict[str, dict]:
