@@ -38,6 +38,14 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/manage/{slug:str}/outreach": [(DISTRICT_STAFF, "/manage/chengdong/outreach")],
     "/city/tenants/new": [(CITY_ADMIN, "/city/tenants/new")],
     "/city/tenants/{slug:str}/edit": [(CITY_ADMIN, "/city/tenants/chengdong/edit")],
+    "/o/{slug:str}/feedback": [(None, "/o/chengdong/feedback"), (None, "/o/ent-chengdong-jiancai/feedback")],
+    "/track": [(None, "/track")],
+    "/manage/{slug:str}/feedback": [(DISTRICT_STAFF, "/manage/chengdong/feedback"),
+                                    (DISTRICT_STAFF, "/manage/chengdong/feedback?status=all&overdue=1"),
+                                    (CITY_ADMIN, "/manage/city/feedback")],
+    "/manage/{slug:str}/feedback/settings": [(DISTRICT_ADMIN, "/manage/chengdong/feedback/settings")],
+    "/manage/{slug:str}/feedback/{item_id:str}": [(DISTRICT_STAFF, "FEEDBACK_ITEM:chengdong")],
+    "/city/feedback": [(CITY_ADMIN, "/city/feedback"), (CITY_ADMIN, "/city/feedback?days=365")],
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test
