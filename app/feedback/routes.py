@@ -31,7 +31,6 @@ from app.feedback import limits, schemas, service, tracking, workdays
 from app.feedback.tables import CATEGORY_LABELS, STATUS_LABELS
 from app.i18n import gettext as _
 from app.i18n import ngettext
-from app.outreach import service as outreach
 from app.outreach.routes import public_base
 from app.settings import get_settings
 from tenants.guards import PUBLIC, city_access, tenant_access
@@ -91,9 +90,9 @@ def _token_for(request: Request, valid: bool) -> tuple[str, list[Cookie]]:
 
 async def _form_context(request: Request) -> dict[str, Any]:
     tenant = _public_tenant(request)
-    hotlines = await outreach.hotlines()
-    urgent = hotlines[0]["number"] if hotlines else (tenant["reception_phone"] or "12333")
-    return {"org": tenant, "urgent": urgent, "categories": CATEGORY_LABELS, "limits": schemas}
+    urgent, urgent_org = await service.urgent_number(tenant)
+    return {"org": tenant, "urgent": urgent, "urgent_org": urgent_org if urgent_org != tenant["name"] else "",
+            "categories": CATEGORY_LABELS, "limits": schemas}
 
 
 def _personalise(request: Request, response: Response) -> Response:

@@ -112,6 +112,31 @@ async def _deadline_for(tenant_id: int, start: datetime) -> dict[str, Any]:
 # --- submitting -----------------------------------------------------------------
 
 
+async def urgent_number(tenant: dict[str, Any]) -> tuple[str, str]:
+    """The number to call when it cannot wait, and whose it is: the organisation's first
+    hotline or reception phone; else the nearest organisation above it that has one
+    (an enterprise committee often publishes none); else the national 12333."""
+    from app.outreach.tables import Hotline
+
+    numbers = await Hotline.select(Hotline.number).order_by(Hotline.position).order_by(Hotline.id).limit(1)
+    if numbers:
+        return numbers[0]["number"], tenant["name"]
+    if tenant["reception_phone"]:
+        return tenant["reception_phone"], tenant["name"]
+    chain = await ancestor_ids(tenant["id"])
+    if chain:
+        with unscoped("published hotlines are public; a mailbox without one points to the organisation above"):
+            rows = await Hotline.select(Hotline.number, Hotline.tenant, Hotline.tenant.name.as_alias("name")).where(
+                Hotline.tenant.is_in(chain) & (Hotline.tenant.active == True)  # noqa: E712
+            ).order_by(Hotline.position).order_by(Hotline.id)
+        for tenant_id in chain:
+            match = next((r for r in rows if r["tenant"] == tenant_id), None)
+            if match:
+                return match["number"], match["name"]
+    return "12333", ""
+
+
+
 @dataclass(frozen=True)
 class Receipt:
     code: str
