@@ -42,7 +42,7 @@ from app.notifications import service as outbox
 from app.notifications.tables import Notification
 from tenants.scope import current_tenant_id, tenant_scope, unscoped
 from tenants.tables import Membership, Role, Tenant
-from tenants.tree import ancestor_ids
+from tenants.tree import ancestor_ids, parent_id
 
 log = logging.getLogger("tiaojie.feedback")
 
@@ -87,15 +87,20 @@ async def save_settings(form: Form) -> dict[str, list[int]]:
 
 
 async def _escalation_target(tenant_id: int) -> dict[str, Any] | None:
-    """The nearest active organisation above this one (企业 → 区镇 → 市), if any."""
-    chain = await ancestor_ids(tenant_id)
-    if not chain:
-        return None
-    rows = await Tenant.select(Tenant.id, Tenant.name, Tenant.slug).where(
-        Tenant.id.is_in(chain) & (Tenant.active == True)  # noqa: E712
-    )
-    by_id = {r["id"]: r for r in rows}
-    return next((by_id[t] for t in chain if t in by_id), None)
+    """The nearest active organisation above this one (企业 → 区镇 → 市), if any: up
+    the tree one parent at a time (usually one or two steps)."""
+    seen = {tenant_id}
+    current = await parent_id(tenant_id)
+    while current is not None and current not in seen:
+        row = await Tenant.select(Tenant.id, Tenant.name, Tenant.slug, Tenant.active, Tenant.parent).where(
+            Tenant.id == current).first()
+        if row is None:
+            return None
+        if row["active"]:
+            return {"id": row["id"], "name": row["name"], "slug": row["slug"]}
+        seen.add(current)
+        current = row["parent"]
+    return None
 
 
 async def _deadline_for(tenant_id: int, start: datetime) -> dict[str, Any]:
@@ -157,11 +162,6 @@ class Receipt:
         return is_mobile(self.phone)
 
 
-async def _code_taken(code: str) -> bool:
-    with unscoped("tracking codes are unique across the network"):
-        return await FeedbackItem.exists().where(FeedbackItem.code == code)
-
-
 async def _duplicate(form_token: str) -> Receipt | None:
     if not form_token:
         return None
@@ -170,41 +170,45 @@ async def _duplicate(form_token: str) -> Receipt | None:
 
 
 async def submit(form: Form, locale: str) -> Receipt:
-    """Store a valid submission in the active tenant's mailbox and tell its staff."""
+    """Store a valid submission in the active tenant's mailbox and tell its staff.
+
+    One transaction does it all (on SQLite, one connection). The unique form token
+    makes a form sent twice one item: the second insert fails and finds the first. A
+    new code that happens to be taken (one chance in 10^13) fails the same way and
+    is drawn again."""
     tenant_id = current_tenant_id()
     token = form["form_token"] or None
-    duplicate = await _duplicate(token or "")
-    if duplicate:
-        return duplicate
-    now = clock.now()
-    code = tracking.new_code()
-    while await _code_taken(code):
-        code = tracking.new_code()
-    secret, salt = tracking.new_secret(), tracking.new_salt()
     contact = form["identity"] == "contact"
-    deadline = await _deadline_for(tenant_id, now)
-    item = FeedbackItem(
-        tenant=tenant_id, origin=tenant_id, code=code, secret_salt=salt,
-        secret_hash=tracking.hash_secret(code, salt, secret), form_token=token,
-        category=form["category"], message=form["message"], anonymous=not contact,
-        contact_name=form["name"] if contact else "", contact_phone=form["phone"] if contact else "",
-        locale=locale, status=Status.new.value, received_at=now, first_due_at=deadline["due_at"],
-        updated_at=now, **deadline,
-    )
-    try:
-        async with atomic():
-            await item.save()
-            await FeedbackAccess(tenant=tenant_id, item=item.id, reason=AccessReason.received.value,
-                                 created_at=now).save()
-            await _event(item.id, EventKind.received.value, public=True, at=now)
-            await _tell_staff(tenant_id, item.id, "feedback_new", f"feedback:{item.id}:new", await _staff(tenant_id))
-    except Exception:
-        # The same form sent twice at once: the other request stored it.
-        duplicate = await _duplicate(token or "")
-        if duplicate:
-            return duplicate
-        raise
-    return Receipt(code=code, secret=secret, phone=item.contact_phone)
+    for _attempt in range(3):
+        now = clock.now()
+        code, secret, salt = tracking.new_code(), tracking.new_secret(), tracking.new_salt()
+        try:
+            async with atomic():
+                deadline = await _deadline_for(tenant_id, now)
+                item = FeedbackItem(
+                    tenant=tenant_id, origin=tenant_id, code=code, secret_salt=salt,
+                    secret_hash=tracking.hash_secret(code, salt, secret), form_token=token,
+                    category=form["category"], message=form["message"], anonymous=not contact,
+                    contact_name=form["name"] if contact else "", contact_phone=form["phone"] if contact else "",
+                    locale=locale, status=Status.new.value, received_at=now, first_due_at=deadline["due_at"],
+                    updated_at=now, **deadline,
+                )
+                await item.save()
+                await FeedbackAccess(tenant=tenant_id, item=item.id, reason=AccessReason.received.value,
+                                     created_at=now).save()
+                await _event(item.id, EventKind.received.value, public=True, at=now)
+                await _tell_staff(tenant_id, item.id, "feedback_new", f"feedback:{item.id}:new",
+                                  await _staff(tenant_id), item=item)
+        except Exception:
+            duplicate = await _duplicate(token or "")
+            if duplicate:  # the same form, stored by the first request
+                return duplicate
+            with unscoped("tracking codes are unique across the network"):
+                if not await FeedbackItem.exists().where(FeedbackItem.code == code):
+                    raise
+            continue  # the code was taken: draw another
+        return Receipt(code=code, secret=secret, phone=item.contact_phone)
+    raise RuntimeError("could not draw a free tracking code")
 
 
 # --- who is told ----------------------------------------------------------------
@@ -234,11 +238,17 @@ def _in_locale(locale: str, fn: Callable[[], Any]) -> Any:
 
 
 async def _tell_staff(tenant_id: int, item_id: int, template: str, key: str, people: list[dict[str, Any]],
-                      extra: dict[str, Any] | None = None) -> None:
+                      extra: dict[str, Any] | None = None, item: FeedbackItem | None = None) -> None:
     """An in-app message and an email to each person; never the message's text."""
-    item = await FeedbackItem.select(
-        FeedbackItem.code, FeedbackItem.category, FeedbackItem.due_at, FeedbackItem.tenant.slug.as_alias("slug")
-    ).where(FeedbackItem.id == item_id).first()
+    if not people:
+        return
+    if item is not None:
+        item = {"code": item.code, "category": item.category, "due_at": item.due_at,
+                "slug": (await Tenant.select(Tenant.slug).where(Tenant.id == tenant_id).first())["slug"]}
+    else:
+        item = await FeedbackItem.select(
+            FeedbackItem.code, FeedbackItem.category, FeedbackItem.due_at, FeedbackItem.tenant.slug.as_alias("slug")
+        ).where(FeedbackItem.id == item_id).first()
     for person in people:
         locale = person["locale"] or i18n.DEFAULT_LOCALE
         payload = {
