@@ -111,17 +111,18 @@ def deadline(start: datetime, days: int, escalate_after: int = 0) -> Deadline:
 @dataclass(frozen=True)
 class TimeLeft:
     overdue: bool
-    days: int  # working days left (today included), or working days overdue
+    days: int  # working days left after today, or working days overdue
     due_day: date
     due_today: bool = False
 
 
 def time_left(due_at: datetime, now: datetime) -> TimeLeft:
-    """Working days left until the end of the due day, counting today if it is one;
-    once past it, the working days it is overdue by (at least 1)."""
+    """Working days left after today until the due day (0 on the due day itself, so a
+    5-day deadline shows 5 on the day a message arrives); once past the end of the due
+    day, the working days it is overdue by (at least 1)."""
     due_day = local_day(due_at - timedelta(seconds=1))
     today = local_day(now)
     if now < due_at:
-        left = workdays_between(today, due_day) + (1 if is_workday(today) else 0)
-        return TimeLeft(overdue=False, days=left, due_day=due_day, due_today=today == due_day)
+        return TimeLeft(overdue=False, days=workdays_between(today, due_day), due_day=due_day,
+                        due_today=today == due_day)
     return TimeLeft(overdue=True, days=max(workdays_between(due_day, today), 1), due_day=due_day)

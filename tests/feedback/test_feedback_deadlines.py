@@ -46,9 +46,11 @@ def test_a_make_up_sunday_is_a_working_day():
 def test_time_left_counts_working_days_only():
     d = deadline(sh(2026, 9, 30, 10), 5)
     assert time_left(d.due_at, sh(2026, 10, 3, 12)).days == 5  # a holiday: all five still ahead
-    left = time_left(d.due_at, sh(2026, 10, 9, 9))
-    assert (left.days, left.overdue, left.due_today) == (4, False, False)
-    assert time_left(d.due_at, sh(2026, 10, 13, 17)).due_today
+    left = time_left(d.due_at, sh(2026, 10, 9, 9))  # Friday: Saturday 10 (worked), 12 and 13 October to go
+    assert (left.days, left.overdue, left.due_today) == (3, False, False)
+    assert time_left(d.due_at, sh(2026, 9, 30, 10)).days == 5  # on the day it arrived
+    due_day = time_left(d.due_at, sh(2026, 10, 13, 17))
+    assert due_day.due_today and due_day.days == 0 and not due_day.overdue
     late = time_left(d.due_at, sh(2026, 10, 16, 9))
     assert (late.overdue, late.days) == (True, 3)
 

@@ -26,6 +26,7 @@ async def _post(client, path: str, **data):
 
 
 async def test_the_list_masks_phones_and_filters(client, world):
+    clock.set(datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc))  # Monday 10:00 in Shanghai
     wage = await submit(client, "district-a", identity="contact", name="王师傅", phone="13812345678")
     injury = await submit(client, "district-a", category="occupational_injury", message="工伤认定没人管")
     await login(client, world.users["a_staff"])
@@ -33,7 +34,7 @@ async def test_the_list_masks_phones_and_filters(client, world):
     html = main(page.text)
     assert "138****5678" in html and "13812345678" not in html and "王师傅" in html
     assert wage[0] in html and injury[0] in html and "Anonymous" in html
-    assert "5 working days left" in html or "working days left" in html
+    assert "5 working days left" in html and "by the end of Nov 9, 2026" in html
     only_injury = main((await client.get("/manage/district-a/feedback?category=occupational_injury")).text)
     assert injury[0] in only_injury and wage[0] not in only_injury
     by_code = main((await client.get(f"/manage/district-a/feedback?q={wage[0].lower()}")).text)
@@ -41,6 +42,8 @@ async def test_the_list_masks_phones_and_filters(client, world):
     by_phone = main((await client.get("/manage/district-a/feedback?q=138-1234-5678")).text)
     assert wage[0] in by_phone and injury[0] not in by_phone
     assert "No messages match" in main((await client.get("/manage/district-a/feedback?status=closed")).text)
+    clock.set(datetime(2026, 11, 3, 2, 0, tzinfo=timezone.utc))  # a day later
+    assert "4 working days left" in main((await client.get("/manage/district-a/feedback")).text)
     assert "No messages match" in main((await client.get("/manage/district-a/feedback?age=3")).text)
     assert "No messages match" in main((await client.get("/manage/district-a/feedback?overdue=1")).text)
     assert "No messages match" in main((await client.get("/manage/district-a/feedback?mine=1")).text)
