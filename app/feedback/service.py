@@ -23,7 +23,7 @@ from litestar.exceptions import NotFoundException
 
 from app import i18n
 from app.core.forms import Form, normalize_cn_phone
-from app.db import atomic
+from app.db import atomic, get_engine
 from app.feedback import clock, tracking, workdays
 from app.feedback.schemas import is_mobile, mask_phone
 from app.feedback.tables import (
@@ -497,8 +497,18 @@ class NotHolder(FeedbackError):
     """The active tenant may read the item but it is held elsewhere now."""
 
 
+def _for_update(item_id: int) -> Any:
+    """The held item, its row locked until the transaction ends on PostgreSQL (on
+    SQLite the write transaction already holds the whole database), so two actions
+    at once are applied one after the other, each seeing the other's outcome."""
+    query = FeedbackItem.objects().where(FeedbackItem.id == item_id)
+    if get_engine().engine_type == "postgres":
+        query = query.lock_rows()
+    return query.first()
+
+
 async def _held(item_id: int) -> FeedbackItem:
-    row = await FeedbackItem.objects().where(FeedbackItem.id == item_id).first()
+    row = await _for_update(item_id)
     if row is None:
         item = await access_item(item_id)  # 404 unless we may at least read it
         raise NotHolder("item", _("This item is now handled by %(name)s. You can still read it, but no longer act on it.",
@@ -686,16 +696,17 @@ async def submitter_reopens(code_text: str, secret_text: str, comment: str) -> T
     if row["status"] in (Status.answered.value, Status.closed.value):
         with tenant_scope(row["tenant"]):
             async with atomic():
-                item = await FeedbackItem.objects().where(FeedbackItem.id == row["id"]).first()
-                now = clock.now()
-                await FeedbackItem.update({**await _reopen_values(item, now), FeedbackItem.updated_at: now}).where(
-                    (FeedbackItem.id == item.id) & FeedbackItem.status.is_in([Status.answered.value, Status.closed.value])
-                )
-                await _event(item.id, EventKind.reopened.value, body=comment, public=True, at=now,
-                             detail={"from": item.status, "to": Status.in_progress.value, "by_submitter": True})
-                people = await _staff(item.tenant, [item.assignee] if item.assignee else None, admins_too=True)
-                await _tell_staff(item.tenant, item.id, "feedback_reopened",
-                                  f"feedback:{item.id}:reopen{item.reopenings + 1}", people)
+                item = await _for_update(row["id"])
+                # Checked again under the lock: two presses at once reopen it once.
+                if item is not None and item.status in (Status.answered.value, Status.closed.value):
+                    now = clock.now()
+                    await FeedbackItem.update({**await _reopen_values(item, now), FeedbackItem.updated_at: now}).where(
+                        FeedbackItem.id == item.id)
+                    await _event(item.id, EventKind.reopened.value, body=comment, public=True, at=now,
+                                 detail={"from": item.status, "to": Status.in_progress.value, "by_submitter": True})
+                    people = await _staff(item.tenant, [item.assignee] if item.assignee else None, admins_too=True)
+                    await _tell_staff(item.tenant, item.id, "feedback_reopened",
+                                      f"feedback:{item.id}:reopen{item.reopenings + 1}", people)
     return await track(code_text, secret_text)
 
 
@@ -732,7 +743,7 @@ async def process_deadlines() -> dict[str, int]:
 
 
 async def _deadline_step(item_id: int, now: datetime) -> str | None:
-    item = await FeedbackItem.objects().where(FeedbackItem.id == item_id).first()
+    item = await _for_update(item_id)
     if item is None or item.status not in OPEN_STATUSES or item.due_at is None:
         return None
     due_key = f"feedback:{item.id}:due{int(item.due_at.timestamp())}"

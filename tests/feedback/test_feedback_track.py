@@ -103,3 +103,22 @@ async def test_the_submitter_reads_the_reply_and_can_say_it_is_not_resolved(clie
     html = main(again.text)
     assert "Your message is open again" in html and "You said the matter is not resolved." in html
     assert "公司还是不认账。" in html and "In progress" in html and "It is not resolved" not in html
+
+
+async def test_two_presses_of_not_resolved_at_once_reopen_it_once(client, world):
+    from app.feedback import service
+    from app.feedback.tables import FeedbackEvent, FeedbackItem
+    from tenants.scope import tenant_scope, unscoped
+
+    code, secret = await submit(client, "district-a")
+    with unscoped("test"):
+        item_id = (await FeedbackItem.select(FeedbackItem.id).first())["id"]
+    with tenant_scope(world.tenants["a"]["id"]):
+        await service.reply(item_id, "已答复", None)
+    answers = await asyncio.gather(*(track(client, code, secret, action="not_resolved", comment="没解决")
+                                     for _ in range(3)))
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    with unscoped("test"):
+        item = await FeedbackItem.select(FeedbackItem.reopenings, FeedbackItem.status).first()
+        reopened = await FeedbackEvent.count().where(FeedbackEvent.kind == "reopened")
+    assert item == {"reopenings": 1, "status": "in_progress"} and reopened == 1
