@@ -3,6 +3,9 @@ form of the demo's district centers, served the production way, under wrk.
 
     .venv/bin/python -m bench.feedback [--duration 10] [--connections 16] [--workers 2]
 
+Then it loads the form page itself, from the page cache and (a new query string
+each time) rendered on every request.
+
 Each request is a whole submission (CSRF check, validation, spam limits counted in
 Redis, the item, its access row and history, outbox rows for the staff, the receipt
 page); each carries its own form token, so none is a duplicate. The spam limits are
@@ -57,6 +60,16 @@ end
 """
 
 
+# Every request a new query string: each one misses the public page cache.
+UNCACHED_LUA = r"""
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", "/o/chengdong/feedback?nocache=" .. counter)
+end
+"""
+
+
 def new_database(base: str) -> tuple[str, object]:
     if base.startswith(("postgres://", "postgresql://")):
         import asyncpg
@@ -77,9 +90,11 @@ def new_database(base: str) -> tuple[str, object]:
     return f"sqlite:///{path}", lambda: None
 
 
-def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, object]:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, check=True).stdout
+def run_wrk(url: str, script: Path | None, duration: int, connections: int) -> dict[str, object]:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "--latency", url]
+    if script is not None:
+        cmd[-1:-1] = ["-s", str(script)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
 
     def ms(label: str) -> float:
         m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -141,6 +156,10 @@ def main() -> int:
                                  "message": quote(MESSAGE)})
         result = run_wrk(base, script, args.duration, args.connections)
         stored = count_items(env) - before
+        uncached_script = script.with_name("uncached.lua")
+        uncached_script.write_text(UNCACHED_LUA)
+        form_cached = run_wrk(base + "/o/chengdong/feedback", None, args.duration, args.connections)
+        form_uncached = run_wrk(base, uncached_script, args.duration, args.connections)
         db_kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
         load = os.getloadavg()
         print(f"\n{db_kind}, {args.workers} workers, wrk -t2 -c{args.connections} -d{args.duration}s, "
@@ -149,9 +168,16 @@ def main() -> int:
         print("|---:|---:|---:|---:|---:|---:|---|")
         print(f"| {result['rps']:.0f} | {result['p50']:.1f} | {result['p99']:.1f} | {result['requests']} | {stored} "
               f"| {result['non2xx']} | {result['errors'] or 'none'} |")
+        print("\n| the form page `/o/chengdong/feedback` | requests/s | p50 ms | p99 ms | non-2xx |")
+        print("|---|---:|---:|---:|---:|")
+        for label, r in (("from the page cache (per-visitor tokens put in)", form_cached),
+                         ("rendered every time (cache missed)", form_uncached)):
+            print(f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['non2xx']} |")
         print(f"\nload average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         # wrk counts a request only once its answer arrived; one cut off at the end may be stored, not counted.
-        ok = result["non2xx"] == 0 and not result["errors"] and result["requests"] <= stored <= result["requests"] + args.connections
+        ok = (result["non2xx"] == 0 and not result["errors"]
+              and result["requests"] <= stored <= result["requests"] + args.connections
+              and form_cached["non2xx"] == form_uncached["non2xx"] == 0)
         if not ok:
             print("FAILED: every submission must be answered 200 and stored exactly once", file=sys.stderr)
             print(result["raw"], file=sys.stderr)
