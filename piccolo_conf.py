@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "app.notifications.piccolo_app",
         "app.registry.piccolo_app",
         "app.city.piccolo_app",
+        "app.feedback.piccolo_app",
     ]
 )

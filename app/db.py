@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
@@ -18,6 +19,9 @@ def engine_from_url(url: str) -> Engine:
         # sqlite:///relative/or/absolute path (three slashes, then the path)
         path = url.split("sqlite:///", 1)[1] if "sqlite:///" in url else parsed.path
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # aiosqlite logs every statement with its parameters at DEBUG: messages and
+        # phone numbers must not reach a log, whatever level someone turns on.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         # A generous busy timeout: the web server and the worker share the file.
         return SQLiteEngine(path=path, timeout=30)
     if parsed.scheme in ("postgres", "postgresql"):

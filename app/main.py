@@ -29,6 +29,7 @@ from app.outreach.routes import ROUTES as OUTREACH_ROUTES
 from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.registry.routes import ROUTES as REGISTRY_ROUTES
 from app.city.routes import ROUTES as CITY_ROUTES
+from app.feedback.routes import ROUTES as FEEDBACK_ROUTES
 from app.settings import get_settings
 from app.ops.checks import refuse_unsafe_production
 from app.ops.logs import configure_logging
@@ -51,7 +52,7 @@ def route_handlers() -> list:
         name="static",
     )
     return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *HEALTH_ROUTES, static,
-            *REGISTRY_ROUTES, *CITY_ROUTES]
+            *REGISTRY_ROUTES, *CITY_ROUTES, *FEEDBACK_ROUTES]
 
 
 async def _start_page_versions(app: Litestar) -> None:

@@ -22,6 +22,7 @@ from app.notifications.jobs import (
 from app.city.jobs import snapshot_coverage
 from app.ops.backup import backup_cron_jobs
 from workers.heartbeat import heartbeat
+from app.feedback.jobs import erase_feedback_contacts, feedback_deadlines
 
 log = logging.getLogger("tiaojie.worker")
 
@@ -51,6 +52,8 @@ class WorkerSettings:
         # keep_result=0: the per-tenant job id can be queued again as soon as it is done.
         func(deliver_due_notifications, keep_result=0),
         snapshot_coverage,
+        feedback_deadlines,
+        erase_feedback_contacts,
     ]
     cron_jobs = [
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
@@ -59,6 +62,9 @@ class WorkerSettings:
         # Hourly, so a month is never missed while a worker is down; written once per month.
         cron(snapshot_coverage, minute=20, second=15, run_at_startup=True, unique=True),
         *backup_cron_jobs(),
+        # Reminders, overdue alerts and automatic escalation: each once per deadline.
+        cron(feedback_deadlines, minute={0, 15, 30, 45}, second=10, unique=True),
+        cron(erase_feedback_contacts, hour=3, minute=20, second=0, unique=True),
     ]
     timezone = ZoneInfo(get_settings().time_zone)  # cron hours (the nightly backup) are TIME_ZONE's
     on_startup = startup

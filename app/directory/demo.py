@@ -181,6 +181,9 @@ async def seed_demo() -> dict[str, int]:
     from app.city.demo import seed_city
 
     await seed_city(demo_tenants(), ids)
+    from app.feedback.demo import seed_demo_feedback
+
+    await seed_demo_feedback(ids)
 
     from app.core.pagecache import bump
 

@@ -47,7 +47,8 @@ class HttpSmsGateway:
 
 class ConsoleSmsGateway:
     async def send(self, phone: str, text: str, *, reference: str) -> None:
-        log.info("SMS to %s (%s): %s", phone, reference, text)
+        # Only the number's last digits: logs must not carry people's phone numbers.
+        log.info("SMS to ****%s (%s): %s", phone[-4:], reference, text)
 
 
 class FileSmsGateway:

@@ -8,4 +8,5 @@ PUBLIC_PAGES: list[tuple[str, str]] = [
     ("tenant public page", "/o/chengdong/"),
     ("all hotlines", "/hotlines"),
     ("information card, print page", "FIRST_CARD_OF:/o/chengdong/"),
+    ("feedback form", "/o/chengdong/feedback"),
 ]

@@ -48,9 +48,9 @@ def test_print_a_card_and_follow_its_qr_code(page: Page, base_url: str):
                                                                   omitsize=True)
     assert page.locator(".info-card svg.qr path").get_attribute("d") == re.search(r' d="([^"]+)"', expected).group(1)
     page.emulate_media(media="screen")
-    page.goto(url)
-    expect(page).to_have_url(base_url + "/o/chengdong/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("城东镇劳动人事争议调解中心")
+    page.goto(url)  # the card's QR code opens the organisation's feedback mailbox
+    expect(page).to_have_url(base_url + "/o/chengdong/feedback")
+    expect(page.get_by_role("link", name="城东镇劳动人事争议调解中心")).to_be_visible()
 
 
 def test_a4_sheet_prints_four_cards_on_one_page(page: Page, base_url: str):

@@ -54,6 +54,14 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/city/broadcasts/{broadcast_id:int}": [(CITY_ADMIN, "BROADCAST:city")],
     "/manage/{slug:str}/broadcasts": [(DISTRICT_STAFF, "/manage/chengdong/broadcasts"),
                                       (DISTRICT_ADMIN, "/manage/chengdong/broadcasts")],
+    "/o/{slug:str}/feedback": [(None, "/o/chengdong/feedback"), (None, "/o/ent-chengdong-jiancai/feedback")],
+    "/track": [(None, "/track")],
+    "/manage/{slug:str}/feedback": [(DISTRICT_STAFF, "/manage/chengdong/feedback"),
+                                    (DISTRICT_STAFF, "/manage/chengdong/feedback?status=all&overdue=1"),
+                                    (CITY_ADMIN, "/manage/city/feedback")],
+    "/manage/{slug:str}/feedback/settings": [(DISTRICT_ADMIN, "/manage/chengdong/feedback/settings")],
+    "/manage/{slug:str}/feedback/{item_id:str}": [(DISTRICT_STAFF, "FEEDBACK_ITEM:chengdong")],
+    "/city/feedback": [(CITY_ADMIN, "/city/feedback"), (CITY_ADMIN, "/city/feedback?days=365")],
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test

@@ -107,6 +107,20 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/city/broadcasts/{broadcast_id:int}"): "city:staff",
     ("GET", "/manage/{slug:str}/broadcasts"): "tenant:member",
     ("POST", "/manage/{slug:str}/broadcasts/{broadcast_id:int}/read"): "tenant:member",
+    ("GET", "/o/{slug:str}/feedback"): "public",
+    ("POST", "/o/{slug:str}/feedback"): "public",
+    ("GET", "/track"): "public",
+    ("POST", "/track"): "public",
+    ("GET", "/manage/{slug:str}/feedback"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/feedback/settings"): "tenant:admin",
+    ("POST", "/manage/{slug:str}/feedback/settings"): "tenant:admin",
+    ("GET", "/manage/{slug:str}/feedback/{item_id:str}"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/feedback/{item_id:str}/status"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/feedback/{item_id:str}/assign"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/feedback/{item_id:str}/reply"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/feedback/{item_id:str}/note"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/feedback/{item_id:str}/escalate"): "tenant:staff",
+    ("GET", "/city/feedback"): "city:staff",
 }
 
 # Routes that exist only for some kinds of organisation: for any other kind they answer
@@ -247,6 +261,17 @@ async def _broadcast_id(world: World, target: str | None) -> str:
 PARAM_SAMPLES["broadcast_id"] = _broadcast_id
 PARAM_SAMPLES["register"] = _register
 PARAM_SAMPLES["token"] = _upload_token
+async def _feedback_item_id(world: World, target: str | None) -> str:
+    """District-a's sample is an item sent to its enterprise committee and escalated to it:
+    the receiving tenant's staff read it under their own slug, like any of their items."""
+    from tests.feedback.helpers import make_item
+
+    if target == "a":
+        return str(await make_item(world.tenants["ent_a"]["id"], escalations=1))
+    return str(await make_item(world.tenants[target or "b"]["id"]))
+
+
+PARAM_SAMPLES["item_id"] = _feedback_item_id
 PARAM_SAMPLES["notification_id"] = _notification_id
 PARAM_SAMPLES["hotline_id"] = _hotline_id
 PARAM_SAMPLES["card_id"] = _card_id
@@ -387,3 +412,43 @@ async def test_options_requests_are_answered_without_data(client):
     resp = await client.options("/manage/district-a/")
     assert resp.status_code in (200, 204)
     assert "allow" in {k.lower() for k in resp.headers}
+
+
+# --- feedback items: visible to the tenants they were sent or escalated to, nobody else ---
+
+# item -> (tenant it was sent to, escalations up the tree, tenants whose staff may read it)
+FEEDBACK_ITEMS = {
+    "sent to ent-a, escalated to district-a": ("ent_a", 1, {"ent_a", "a"}),
+    "sent to ent-a, escalated to district-a and the city": ("ent_a", 2, {"ent_a", "a", "city"}),
+    "sent to district-b": ("b", 0, {"b"}),
+}
+
+
+@pytest.mark.parametrize("item", list(FEEDBACK_ITEMS))
+async def test_feedback_items_are_read_only_where_they_were_sent_or_escalated(world, item):
+    from tests.feedback.helpers import make_item
+
+    origin, escalations, readers = FEEDBACK_ITEMS[item]
+    item_id = await make_item(world.tenants[origin]["id"], escalations=escalations)
+    memberships = _memberships(world)
+    failures = []
+    async with AsyncTestClient(app=create_app(), base_url="http://testserver.local") as client:
+        for actor in [None, *world.users]:
+            client.cookies.clear()
+            if actor:
+                assert (await login(client, world.users[actor])).status_code == 303
+            for tenant_key, tenant in world.tenants.items():
+                held = memberships[actor].get(tenant_key) if actor else None
+                if actor is None:
+                    want = "login"
+                elif held is None:
+                    want = "404"
+                elif held not in ROLE_OK["staff"]:
+                    want = "403"
+                else:
+                    want = "served" if tenant_key in readers else "404"
+                url = f"/manage/{tenant['slug']}/feedback/{item_id}"
+                got = outcome(await client.get(url, follow_redirects=False))
+                if got != want:
+                    failures.append(f"{actor or 'anonymous'} GET {url} ({item}): expected {want}, got {got}")
+    assert not failures, "\n".join(failures)

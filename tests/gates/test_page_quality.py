@@ -49,6 +49,7 @@ def _demo_ids(browser: Browser, base_url: str) -> dict[str, str]:
                                      "CARD_EDIT:chengdong": r"^/manage/chengdong/cards/[^/]+/edit$"}),
         ("/manage/chengdong/hotlines", {"HOTLINE_EDIT:chengdong": r"^/manage/chengdong/hotlines/[^/]+/edit$"}),
         ("/manage/chengdong/notifications", {"NOTIFICATION:chengdong": r"^/manage/chengdong/notifications/\d+$"}),
+        ("/manage/chengdong/feedback?status=all", {"FEEDBACK_ITEM:chengdong": r"^/manage/chengdong/feedback/\d+$"}),
     ):
         page.goto(listing)
         hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")

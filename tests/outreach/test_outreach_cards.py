@@ -152,7 +152,7 @@ async def test_scanning_counts_and_redirects_to_the_tenant(client, world):
     card = await _card(world.tenants["a"]["id"])
     for code in (card["code"], card["code"].lower()):
         resp = await client.get(f"/q/{code}", follow_redirects=False)
-        assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/"
+        assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/feedback"  # the mailbox
     assert (await client.get("/q/NOSUCH22", follow_redirects=False)).status_code == 404
     assert (await client.get("/q/bad-code!", follow_redirects=False)).status_code == 404
     live = redis_sync().hgetall(LIVE_KEY)

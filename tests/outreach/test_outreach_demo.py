@@ -18,13 +18,14 @@ async def test_demo_outreach_is_deterministic_and_idempotent(client):
     await seed_demo()
     first = await _counts()
     centers = await Tenant.count().where(Tenant.kind.is_in(["city_center", "district_center"]))
-    assert first[1] == centers and centers <= first[0] <= 2 * centers  # 1-2 hotlines each
+    # A card per center, plus the enterprise committee's card of the feedback demo.
+    assert first[1] == centers + 1 and centers <= first[0] <= 2 * centers  # 1-2 hotlines each
     await seed_demo()
     assert await _counts() == first
     with unscoped("test"):
         card = await InfoCard.select(InfoCard.code, InfoCard.published).where(InfoCard.code == card_code("chengdong")).first()
     assert card["published"] and card_code("chengdong") == card_code("chengdong")
     resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
-    assert resp.headers["location"] == "/o/chengdong/"
+    assert resp.headers["location"] == "/o/chengdong/feedback"
     page = (await client.get("/o/chengdong/")).text
     assert 'href="tel:' in page and "遇到劳动纠纷？先找我们调解" in page
