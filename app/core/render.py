@@ -45,6 +45,10 @@ def _build_env() -> Environment:
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.globals["static_url"] = static_url
+    from app.core import phones
+
+    env.filters["phone"] = phones.display
+    env.filters["tel"] = phones.tel_href
     env.globals["LOCALES"] = i18n.LOCALES
     from tenants.tables import ROLE_LABELS
 

@@ -62,7 +62,7 @@ async def hotlines_page(request: Request, slug: FromPath[str]) -> Response:
 @post("/manage/{slug:str}/hotlines", opt=tenant_access("staff"), name="outreach_hotline_create")
 async def hotline_create(request: Request, slug: FromPath[str]) -> Response:
     form = Form.from_data(await request.form(), service.HOTLINE_FIELDS)
-    service.validate_hotline(form)
+    await service.validate_hotline(form)
     if not form.ok:
         return await _hotlines_page(request, form, status_code=422)
     async with atomic():
@@ -83,7 +83,7 @@ async def hotline_edit(request: Request, slug: FromPath[str], hotline_id: FromPa
 async def hotline_update(request: Request, slug: FromPath[str], hotline_id: FromPath[str]) -> Response:
     row = await get_in_scope(Hotline, hotline_id)
     form = Form.from_data(await request.form(), service.HOTLINE_FIELDS)
-    service.validate_hotline(form)
+    await service.validate_hotline(form, editing_id=row.id)
     if not form.ok:
         return render(request, "outreach/hotline_edit.html", {"form": form, "hotline": row}, status_code=422)
     async with atomic():

@@ -9,7 +9,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Sum
 
-from app.core import pagecache
+from app.core import pagecache, phones
 from app.core.forms import Form
 from app.core.jobs import after_commit
 from app.i18n import gettext as _
@@ -32,7 +32,7 @@ from tenants.tree import kind_rank
 HOTLINE_FIELDS = ["label", "number", "hours", "notes", "position"]
 
 
-def validate_hotline(form: Form) -> None:
+async def validate_hotline(form: Form, editing_id: int | None = None) -> None:
     form.required("label", "number")
     form.max_length("label", 100)
     form.max_length("hours", 200)
@@ -40,6 +40,12 @@ def validate_hotline(form: Form) -> None:
     form.phone("number")
     if form["position"] and not _is_int(form["position"], 0, 999):
         form.error("position", _("Enter a whole number from 0 to 999."))
+    if form["number"] and "number" not in form.errors:
+        for row in await Hotline.select(Hotline.id, Hotline.label, Hotline.number):
+            if row["id"] != editing_id and phones.same_number(row["number"], form["number"]):
+                form.error("number", _("This number is already listed as “%(label)s”. Edit that hotline instead.",
+                                       label=row["label"]))
+                break
 
 
 def _is_int(value: str, low: int, high: int) -> bool:
@@ -111,11 +117,6 @@ async def city_hotlines() -> list[dict[str, Any]]:
         ).where(
             (Hotline.tenant.kind == "city_center") & (Hotline.tenant.active == True)  # noqa: E712
         ).order_by(Hotline.position).order_by(Hotline.id)
-
-
-def tel(number: str) -> str:
-    """The digits of a number for a tel: link."""
-    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
 
 
 # --- information cards ----------------------------------------------------------
