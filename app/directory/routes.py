@@ -49,7 +49,7 @@ async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[s
 
 
 @get("/o/{slug:str}/", opt={"access": PUBLIC}, name="tenant_public")
-async def tenant_public(request: Request, slug: FromPath[str]) -> Response:
+async def tenant_public(request: Request, slug: FromPath[str], closed: FromQuery[str] = "") -> Response:
     tenant = request.scope["state"]["tenant"]
     if tenant is None or not tenant["active"]:
         raise NotFoundException()
@@ -59,7 +59,9 @@ async def tenant_public(request: Request, slug: FromPath[str]) -> Response:
         return render(
             request,
             "directory/tenant_public.html",
-            {"org": tenant, "parent": parent, "kinds": kind_labels(), **await outreach.public_space()},
+            {"org": tenant, "parent": parent, "kinds": kind_labels(), **await outreach.public_space(),
+             # a visitor sent here by the QR code of a deactivated organisation below this one
+             "closed_org": await outreach.closed_predecessor(tenant["id"], closed)},
         )
 
     return await serve_cached(request, page)

@@ -111,7 +111,7 @@ async def _cards_page(request: Request, dist_form: Form | None = None, dist_card
     return render(
         request,
         "outreach/cards.html",
-        {"cards": await service.cards(), "dist_form": dist_form or Form(values={"day": service.today().isoformat()}),
+        {"cards": await service.cards(), "deleted": await service.deleted_cards(), "dist_form": dist_form or Form(values={"day": service.today().isoformat()}),
          "dist_card": dist_card, "today": service.today().isoformat()},
         status_code=status_code,
     )
@@ -142,13 +142,13 @@ async def card_create(request: Request, slug: FromPath[str]) -> Response:
 
 @get("/manage/{slug:str}/cards/{card_id:str}/edit", opt=tenant_access("staff"), name="outreach_card_edit")
 async def card_edit(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
-    card = await get_in_scope(InfoCard, card_id)
+    card = await service.live_card(card_id)
     return render(request, "outreach/card_form.html", {"form": service.card_form(initial=card.to_dict()), "card": card})
 
 
 @post("/manage/{slug:str}/cards/{card_id:str}/edit", opt=tenant_access("staff"), name="outreach_card_update")
 async def card_update(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
-    card = await get_in_scope(InfoCard, card_id)
+    card = await service.live_card(card_id)
     form = service.card_form(await request.form())
     service.validate_card(form)
     if not form.ok:
@@ -156,23 +156,40 @@ async def card_update(request: Request, slug: FromPath[str], card_id: FromPath[s
     async with atomic():
         await service.update_card(card.id, form)
         await _audit(request, "card.updated", form["title"], {"card_id": card.id, "published": bool(form["published"])})
-    flash(request, _("Card “%(title)s” was saved.", title=form["title"]))
+    if card.published and not form["published"]:
+        flash(request, _("Card “%(title)s” was saved as a draft. It is no longer on your public page; printed copies "
+                         "still lead to your organisation through their QR code, but their scans are no longer counted.",
+                         title=form["title"]))
+    else:
+        flash(request, _("Card “%(title)s” was saved.", title=form["title"]))
     return Redirect(path=f"/manage/{slug}/cards", status_code=303)
 
 
 @post("/manage/{slug:str}/cards/{card_id:str}/delete", opt=tenant_access("staff"), name="outreach_card_delete")
 async def card_delete(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
-    card = await get_in_scope(InfoCard, card_id)
+    card = await service.live_card(card_id)
     async with atomic():
         await service.delete_card(card.id)
         await _audit(request, "card.deleted", card.title, {"card_id": card.id, "code": card.code})
-    flash(request, _("Card “%(title)s” was deleted. Its printed QR code no longer counts scans.", title=card.title))
+    flash(request, _("Card “%(title)s” was deleted. Printed copies keep working: their QR code leads to your "
+                     "organisation, but scans are no longer counted.", title=card.title))
+    return Redirect(path=f"/manage/{slug}/cards", status_code=303)
+
+
+@post("/manage/{slug:str}/cards/{card_id:str}/restore", opt=tenant_access("staff"), name="outreach_card_restore")
+async def card_restore(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
+    card = await get_in_scope(InfoCard, card_id)
+    if card.deleted_at is not None:
+        async with atomic():
+            await service.restore_card(card.id)
+            await _audit(request, "card.restored", card.title, {"card_id": card.id, "code": card.code})
+    flash(request, _("Card “%(title)s” is back.", title=card.title))
     return Redirect(path=f"/manage/{slug}/cards", status_code=303)
 
 
 @post("/manage/{slug:str}/cards/{card_id:str}/distributed", opt=tenant_access("staff"), name="outreach_card_distributed")
 async def card_distributed(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
-    card = await get_in_scope(InfoCard, card_id)
+    card = await service.live_card(card_id)
     form = Form.from_data(await request.form(), service.DISTRIBUTION_FIELDS)
     service.validate_distribution(form)
     if not form.ok:
@@ -190,7 +207,7 @@ async def card_distributed(request: Request, slug: FromPath[str], card_id: FromP
 
 async def _public_card(request: Request, card_id: str) -> InfoCard:
     tenant = _public_tenant(request)
-    card = await get_in_scope(InfoCard, card_id)
+    card = await service.live_card(card_id)
     user = request.scope.get("user")
     is_staff = user is not None and user.role_in(tenant["id"]) in ("staff", "admin")
     if not card.published and not is_staff:
@@ -252,13 +269,20 @@ async def _scan_counts(request: Request) -> bool:
 
 @get("/q/{code:str}", opt={"access": PUBLIC}, name="outreach_scan")
 async def scan(request: Request, code: FromPath[str]) -> Response:
+    """A printed QR code always leads somewhere useful: the organisation's mailbox or page,
+    also after its card was unpublished or deleted (then the scan is not counted); for a
+    deactivated organisation, the page of its nearest active parent, which says why."""
     card = await service.card_for_scan(code)
     if card is None:
         raise NotFoundException()
-    if await _scan_counts(request):
-        await counters.count_hit(card["tenant"], Metric.qr_scan.value, card["id"])
-    return Redirect(path=scan_target(request, card["slug"]), status_code=303,
-                    headers={"Cache-Control": "no-store"})
+    if not card["active"]:
+        heir = await service.nearest_active_ancestor(card["tenant"])
+        target = f"/o/{heir['slug']}/?closed={card['slug']}" if heir else "/"
+    else:
+        target = scan_target(request, card["slug"])
+        if card["counts"] and await _scan_counts(request):
+            await counters.count_hit(card["tenant"], Metric.qr_scan.value, card["id"])
+    return Redirect(path=target, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 # --- all hotlines (public) -----------------------------------------------------------
@@ -344,7 +368,7 @@ async def city_outreach(request: Request, month: FromQuery[str] = "") -> Respons
 
 ROUTES = [
     hotlines_page, hotline_create, hotline_edit, hotline_update, hotline_delete,
-    cards_page, card_new, card_create, card_edit, card_update, card_delete, card_distributed,
+    cards_page, card_new, card_create, card_edit, card_update, card_delete, card_restore, card_distributed,
     card_print, card_png, scan, all_hotlines,
     outreach_page, entry_create, entry_delete, city_outreach,
 ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
+
+from litestar.exceptions import NotFoundException
 
 from piccolo.query.functions.aggregate import Sum
 
@@ -23,9 +25,9 @@ from app.outreach.tables import (
     Metric,
     OutreachEntry,
 )
-from tenants.scope import current_tenant_id, unscoped
+from tenants.scope import current_tenant_id, get_in_scope, unscoped
 from tenants.tables import Tenant
-from tenants.tree import kind_rank
+from tenants.tree import ancestor_ids, kind_rank
 
 # --- hotlines -------------------------------------------------------------------
 
@@ -176,15 +178,36 @@ async def update_card(card_id: int, form: Form) -> None:
     await after_commit(pagecache.bump)
 
 
+async def live_card(card_id: Any) -> InfoCard:
+    """A card of the active tenant that has not been deleted; 404 otherwise."""
+    card = await get_in_scope(InfoCard, card_id)
+    if card.deleted_at is not None:
+        raise NotFoundException()
+    return card
+
+
 async def delete_card(card_id: int) -> None:
-    # The outreach log keeps its entries: "cards handed out" stays true after a card goes.
-    await OutreachEntry.update({OutreachEntry.card: None}).where(OutreachEntry.card == card_id)
-    await InfoCard.delete().where(InfoCard.id == card_id)
+    """Take a card off the pages. The row stays: copies already handed out keep leading to the
+    organisation through their QR code (no longer counted), the outreach log keeps its
+    "cards handed out", and staff can restore the card."""
+    await InfoCard.update({InfoCard.deleted_at: datetime.now(timezone.utc)}).where(InfoCard.id == card_id)
     await after_commit(pagecache.bump)
 
 
+async def restore_card(card_id: int) -> None:
+    """Bring a deleted card back as it was (published or draft)."""
+    await InfoCard.update({InfoCard.deleted_at: None}).where(InfoCard.id == card_id)
+    await after_commit(pagecache.bump)
+
+
+async def deleted_cards() -> list[dict[str, Any]]:
+    return await InfoCard.select(InfoCard.id, InfoCard.title, InfoCard.code, InfoCard.deleted_at).where(
+        InfoCard.deleted_at.is_not_null()
+    ).order_by(InfoCard.deleted_at, ascending=False)
+
+
 async def cards(published_only: bool = False) -> list[dict[str, Any]]:
-    query = InfoCard.select()
+    query = InfoCard.select().where(InfoCard.deleted_at.is_null())
     if published_only:
         query = query.where(InfoCard.published == True)  # noqa: E712
     rows = await query.order_by(InfoCard.id)
@@ -206,14 +229,45 @@ async def cards(published_only: bool = False) -> list[dict[str, Any]]:
 
 
 async def card_for_scan(code: str) -> dict[str, Any] | None:
-    """The card behind a printed QR code, with its organisation (any tenant)."""
+    """The card behind a printed QR code, with its organisation (any tenant), also when the
+    card was unpublished or deleted or its organisation deactivated: paper lives long.
+    ``counts`` says whether the scan is counted (a published card of an active organisation)."""
     code = code.strip().upper()
     if not (0 < len(code) <= 16) or any(ch not in CODE_ALPHABET for ch in code):
         return None
     with unscoped("a printed QR code names its card, whichever tenant it belongs to"):
-        return await InfoCard.select(
-            InfoCard.id, InfoCard.tenant, InfoCard.tenant.slug.as_alias("slug")
-        ).where((InfoCard.code == code) & (InfoCard.tenant.active == True)).first()  # noqa: E712
+        card = await InfoCard.select(
+            InfoCard.id, InfoCard.tenant, InfoCard.published, InfoCard.deleted_at,
+            InfoCard.tenant.slug.as_alias("slug"), InfoCard.tenant.active.as_alias("active"),
+        ).where(InfoCard.code == code).first()
+    if card is None:
+        return None
+    card["counts"] = bool(card["active"] and card["published"] and card["deleted_at"] is None)
+    return card
+
+
+async def nearest_active_ancestor(tenant_id: int) -> dict[str, Any] | None:
+    """Where a deactivated organisation's visitors are sent: its closest active parent."""
+    chain = await ancestor_ids(tenant_id)
+    if not chain:
+        return None
+    rows = await Tenant.select(Tenant.id, Tenant.slug, Tenant.name).where(
+        Tenant.id.is_in(chain) & (Tenant.active == True)  # noqa: E712
+    )
+    by_id = {r["id"]: r for r in rows}
+    return next((by_id[t] for t in chain if t in by_id), None)
+
+
+async def closed_predecessor(tenant_id: int, slug: str) -> dict[str, Any] | None:
+    """The deactivated organisation ``slug`` whose visitors this active organisation now
+    receives (it is its nearest active ancestor), for the notice on its page; else None."""
+    if not slug:
+        return None
+    closed = await Tenant.select(Tenant.id, Tenant.name, Tenant.active).where(Tenant.slug == slug[:64]).first()
+    if closed is None or closed["active"]:
+        return None
+    heir = await nearest_active_ancestor(closed["id"])
+    return {"name": closed["name"]} if heir and heir["id"] == tenant_id else None
 
 
 DISTRIBUTION_FIELDS = ["count", "day"]

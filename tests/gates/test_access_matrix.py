@@ -79,6 +79,7 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/manage/{slug:str}/cards/{card_id:str}/edit"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/{card_id:str}/edit"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/{card_id:str}/delete"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/cards/{card_id:str}/restore"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/{card_id:str}/distributed"): "tenant:staff",
     ("GET", "/manage/{slug:str}/outreach"): "tenant:staff",
     ("POST", "/manage/{slug:str}/outreach"): "tenant:staff",

@@ -72,10 +72,20 @@ async def test_edit_unpublish_and_delete(client, world):
     resp = await client.post(f"/manage/district-a/cards/{card['id']}/delete", data={"_csrf_token": csrf_token(client)},
                              follow_redirects=False)
     assert resp.status_code == 303
+    listing = await client.get("/manage/district-a/cards")
+    assert "Printed copies keep working: their QR code leads to your organisation" in listing.text
+    assert f'action="/manage/district-a/cards/{card["id"]}/edit"' not in listing.text
+    assert f'action="/manage/district-a/cards/{card["id"]}/restore"' in listing.text  # under "Deleted cards"
+    assert (await client.get(f"/manage/district-a/cards/{card['id']}/edit")).status_code == 404
+    assert (await client.get(f"/o/district-a/cards/{card['id']}")).status_code == 404
     with tenant_scope(world.tenants["a"]["id"]):
-        assert await InfoCard.count() == 0
+        assert (await InfoCard.select(InfoCard.code).first())["code"] == card["code"]  # the code lives on
         entries = await OutreachEntry.select(OutreachEntry.kind, OutreachEntry.quantity, OutreachEntry.card)
-    assert entries == [{"kind": "cards", "quantity": 5, "card": None}]  # the log keeps what was handed out
+    assert entries == [{"kind": "cards", "quantity": 5, "card": card["id"]}]  # the log keeps what was handed out
+    resp = await client.post(f"/manage/district-a/cards/{card['id']}/restore", data={"_csrf_token": csrf_token(client)},
+                             follow_redirects=False)
+    assert resp.status_code == 303
+    assert (await client.get(f"/manage/district-a/cards/{card['id']}/edit")).status_code == 200
 
 
 async def test_a_card_of_another_tenant_is_not_found(client, world):
@@ -83,6 +93,7 @@ async def test_a_card_of_another_tenant_is_not_found(client, world):
     await login(client, world.users["a_admin"])
     assert (await client.get(f"/manage/district-a/cards/{foreign['id']}/edit")).status_code == 404
     for action, data in (("edit", _data(client, title="taken")), ("delete", {"_csrf_token": csrf_token(client)}),
+                         ("restore", {"_csrf_token": csrf_token(client)}),
                          ("distributed", {"count": "3", "_csrf_token": csrf_token(client)})):
         resp = await client.post(f"/manage/district-a/cards/{foreign['id']}/{action}", data=data)
         assert resp.status_code == 404, action
@@ -165,10 +176,45 @@ async def test_scanning_counts_and_redirects_to_the_tenant(client, world):
     assert rows == [{"tenant": world.tenants["a"]["id"], "metric": "qr_scan", "ref": card["id"], "hits": 2}]
 
 
-async def test_codes_of_inactive_organisations_do_not_resolve(client, world):
-    card = await _card(world.tenants["b"]["id"])
-    await Tenant.update({Tenant.active: False}).where(Tenant.slug == "district-b")
-    assert (await client.get(f"/q/{card['code']}", follow_redirects=False)).status_code == 404
+def _scans() -> int:
+    return sum(int(v) for k, v in redis_sync().hgetall(LIVE_KEY).items() if b"qr_scan" in k)
+
+
+async def test_codes_of_unpublished_and_deleted_cards_still_lead_to_the_organisation(client, world):
+    card = await _card(world.tenants["a"]["id"])
+    await login(client, world.users["a_staff"])
+    resp = await client.post(f"/manage/district-a/cards/{card['id']}/edit", data=_data(client, published=""),
+                             follow_redirects=False)
+    assert resp.status_code == 303
+    assert "saved as a draft" in (await client.get("/manage/district-a/cards")).text  # staff are told
+    for _ in range(2):
+        resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
+        assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/"
+    assert _scans() == 0  # not counted while a draft
+    await client.post(f"/manage/district-a/cards/{card['id']}/delete", data={"_csrf_token": csrf_token(client)})
+    resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/"
+    assert _scans() == 0
+
+
+async def test_codes_of_inactive_organisations_lead_to_the_nearest_active_parent(client, world):
+    card = await _card(world.tenants["ent_a"]["id"])
+    await Tenant.update({Tenant.active: False}).where(Tenant.slug == "ent-a")
+    resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/?closed=ent-a"
+    assert _scans() == 0
+    page = await client.get(resp.headers["location"])
+    assert page.status_code == 200
+    assert "The card you scanned is from ent-a name, which no longer takes requests here." in page.text
+    # The notice only names a deactivated organisation this one took over from.
+    for closed in ("ent-a", "district-b", "no-such-org", "x" * 300):
+        other = await client.get("/o/district-b/", params={"closed": closed})
+        assert other.status_code == 200 and "The card you scanned" not in other.text
+    # Parent deactivated too: the city center takes over.
+    await Tenant.update({Tenant.active: False}).where(Tenant.slug == "district-a")
+    resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
+    assert resp.headers["location"] == "/o/city/?closed=ent-a"
+    assert "The card you scanned is from ent-a name" in (await client.get(resp.headers["location"])).text
 
 
 def test_scan_goes_to_the_feedback_mailbox_once_it_exists():
