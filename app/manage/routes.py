@@ -7,14 +7,16 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from app.audit.service import client_ip, recent_for_tenant, record
+from app.core.confirm import Confirmation, ask_first
 from app.core.forms import Form
 from app.core.render import flash, render
 from app.db import atomic
 from app.directory import service as directory
 from app.i18n import gettext as _
+from app.undo import service as undo
 from tenants.guards import tenant_access
 from tenants import members
-from tenants.tables import KIND_LABELS, ROLE_LABELS
+from tenants.tables import KIND_LABELS, ROLE_LABELS, Membership
 
 
 def _tenant(request: Request) -> dict:
@@ -67,6 +69,7 @@ async def _members_page(request: Request, form: Form, status_code: int = 200, ro
             "form": form,
             "role_options": [(r, ROLE_LABELS[r]) for r in members.roles_for(tenant["kind"])],
             "row_errors": row_errors or {},
+            "removed": await undo.recently_removed(Membership),
         },
         status_code=status_code,
     )
@@ -120,14 +123,44 @@ async def manage_member_role(request: Request, slug: FromPath[str], member_id: F
 @post("/manage/{slug:str}/members/{member_id:int}/remove", opt=tenant_access("admin"), name="manage_member_remove")
 async def manage_member_remove(request: Request, slug: FromPath[str], member_id: FromPath[int]) -> Response:
     tenant = _tenant(request)
+    who = await members.member_for_removal(member_id)
+    step = await ask_first(request, Confirmation(
+        question=_("Remove %(name)s (%(email)s) from %(org)s?", name=who["name"], email=who["email"],
+                   org=tenant["name"]),
+        consequences=[_("They can no longer manage this organisation; their account stays."),
+                      _("You can restore their membership from this page for 7 days.")],
+        confirm_label=_("Remove member"),
+        back_url=f"/manage/{slug}/members",
+    ))
+    if step:
+        return step
     try:
         async with atomic():
-            removed = await members.remove_member(member_id)
+            removed = await members.remove_member(member_id, removed_by=request.scope["user"].id)
             await record(request.scope["user"], "member.removed", tenant_id=tenant["id"],
-                         target=str(member_id), detail=removed, ip=client_ip(request))
+                         target=f"{removed['name']} ({removed['email']})",
+                         detail={"user_id": removed["user_id"], "role": removed["role"]}, ip=client_ip(request))
     except members.MemberError as exc:
         return await _members_page(request, Form(), status_code=422, row_errors={member_id: exc.message})
-    flash(request, _("Member removed."))
+    flash(request, _("%(name)s was removed from this organisation.", name=removed["name"]),
+          undo=f"/manage/{slug}/members/restore/{removed['removed_id']}")
+    return Redirect(path=f"/manage/{slug}/members", status_code=303)
+
+
+@post("/manage/{slug:str}/members/restore/{removed_member_id:int}", opt=tenant_access("admin"),
+      name="manage_member_restore")
+async def manage_member_restore(request: Request, slug: FromPath[str], removed_member_id: FromPath[int]) -> Response:
+    tenant = _tenant(request)
+    try:
+        async with atomic():
+            back = await members.restore_member(removed_member_id)
+            await record(request.scope["user"], "member.restored", tenant_id=tenant["id"],
+                         target=f"{back['name']} ({back['email']})",
+                         detail={"user_id": back["user_id"], "role": back["role"]}, ip=client_ip(request))
+    except undo.UndoError as exc:
+        flash(request, _("The membership could not be restored: %(reason)s", reason=exc.message), "error")
+    else:
+        flash(request, _("%(name)s is a member again.", name=back["name"]))
     return Redirect(path=f"/manage/{slug}/members", status_code=303)
 
 
@@ -144,5 +177,6 @@ ROUTES = [
     manage_members_add,
     manage_member_role,
     manage_member_remove,
+    manage_member_restore,
     manage_audit,
 ]

@@ -9,6 +9,7 @@ from litestar.response import Redirect
 
 from app.audit.service import client_ip, record
 from app.core import ratelimit
+from app.core.confirm import Confirmation, ask_first
 from app.core.forms import Form
 from app.core.pagecache import serve_cached
 from app.core.render import flash, render
@@ -18,6 +19,7 @@ from app.i18n import ngettext
 from app.outreach import counters, service
 from app.outreach.tables import ENTRY_KIND_LABELS, Hotline, InfoCard, Metric, OutreachEntry
 from app.settings import get_settings
+from app.undo import service as undo
 from tenants.guards import PUBLIC, city_access, tenant_access
 from tenants.scope import get_in_scope
 from tenants.tables import KIND_LABELS
@@ -49,7 +51,8 @@ def public_base(request: Request) -> str:
 
 
 async def _hotlines_page(request: Request, form: Form, status_code: int = 200) -> Response:
-    return render(request, "outreach/hotlines.html", {"form": form, "hotlines": await service.hotlines()},
+    return render(request, "outreach/hotlines.html",
+                  {"form": form, "hotlines": await service.hotlines(), "removed": await undo.recently_removed(Hotline)},
                   status_code=status_code)
 
 
@@ -96,10 +99,35 @@ async def hotline_update(request: Request, slug: FromPath[str], hotline_id: From
 @post("/manage/{slug:str}/hotlines/{hotline_id:str}/delete", opt=tenant_access("staff"), name="outreach_hotline_delete")
 async def hotline_delete(request: Request, slug: FromPath[str], hotline_id: FromPath[str]) -> Response:
     row = await get_in_scope(Hotline, hotline_id)
+    step = await ask_first(request, Confirmation(
+        question=_("Remove the hotline “%(name)s”?", name=service.hotline_name(row)),
+        consequences=[_("It disappears from your public page and from the city's list of all hotlines at once."),
+                      _("You can restore it from this page for 7 days.")],
+        confirm_label=_("Remove hotline"),
+        back_url=f"/manage/{slug}/hotlines",
+    ))
+    if step:
+        return step
     async with atomic():
-        await service.delete_hotline(row.id)
+        removed_id = await service.delete_hotline(row, request.scope["user"].id)
         await _audit(request, "hotline.deleted", row.label, {"hotline_id": row.id, "number": row.number})
-    flash(request, _("Hotline “%(label)s” was removed.", label=row.label))
+    flash(request, _("Hotline “%(label)s” was removed.", label=row.label),
+          undo=f"/manage/{slug}/hotlines/restore/{removed_id}")
+    return Redirect(path=f"/manage/{slug}/hotlines", status_code=303)
+
+
+@post("/manage/{slug:str}/hotlines/restore/{removed_hotline_id:int}", opt=tenant_access("staff"),
+      name="outreach_hotline_restore")
+async def hotline_restore(request: Request, slug: FromPath[str], removed_hotline_id: FromPath[int]) -> Response:
+    try:
+        async with atomic():
+            hotline_id = await service.restore_hotline(removed_hotline_id)
+            row = await get_in_scope(Hotline, hotline_id)
+            await _audit(request, "hotline.restored", row.label, {"hotline_id": row.id, "number": row.number})
+    except undo.UndoError as exc:
+        flash(request, _("The hotline could not be restored: %(reason)s", reason=exc.message), "error")
+    else:
+        flash(request, _("Hotline “%(label)s” is back.", label=row.label))
     return Redirect(path=f"/manage/{slug}/hotlines", status_code=303)
 
 
@@ -168,11 +196,23 @@ async def card_update(request: Request, slug: FromPath[str], card_id: FromPath[s
 @post("/manage/{slug:str}/cards/{card_id:str}/delete", opt=tenant_access("staff"), name="outreach_card_delete")
 async def card_delete(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
     card = await service.live_card(card_id)
+    step = await ask_first(request, Confirmation(
+        question=_("Delete the card “%(title)s”?", title=card.title),
+        consequences=[_("It leaves your public page and can no longer be printed."),
+                      _("Copies already handed out keep working: their QR code leads to your organisation, "
+                        "but scans are no longer counted."),
+                      _("You can restore it from this page at any time.")],
+        confirm_label=_("Delete card"),
+        back_url=f"/manage/{slug}/cards",
+    ))
+    if step:
+        return step
     async with atomic():
         await service.delete_card(card.id)
         await _audit(request, "card.deleted", card.title, {"card_id": card.id, "code": card.code})
     flash(request, _("Card “%(title)s” was deleted. Printed copies keep working: their QR code leads to your "
-                     "organisation, but scans are no longer counted.", title=card.title))
+                     "organisation, but scans are no longer counted.", title=card.title),
+          undo=f"/manage/{slug}/cards/{card.id}/restore")
     return Redirect(path=f"/manage/{slug}/cards", status_code=303)
 
 
@@ -315,7 +355,8 @@ async def _outreach_page(request: Request, form: Form, status_code: int = 200) -
         "outreach/outreach.html",
         {"form": form, "entries": await service.recent_entries(), "figures": figures, "columns": columns,
          "charts": [service.chart(figures, k, labels[k]) for k in service.CHART_KEYS],
-         "entry_kinds": ENTRY_KIND_LABELS, "today": service.today().isoformat()},
+         "entry_kinds": ENTRY_KIND_LABELS, "today": service.today().isoformat(),
+         "removed": await undo.recently_removed(OutreachEntry)},
         status_code=status_code,
     )
 
@@ -342,11 +383,35 @@ async def entry_create(request: Request, slug: FromPath[str]) -> Response:
 @post("/manage/{slug:str}/outreach/{entry_id:str}/delete", opt=tenant_access("staff"), name="outreach_entry_delete")
 async def entry_delete(request: Request, slug: FromPath[str], entry_id: FromPath[str]) -> Response:
     entry = await get_in_scope(OutreachEntry, entry_id)
+    step = await ask_first(request, Confirmation(
+        question=_("Remove the entry “%(name)s”?", name=service.entry_name(entry)),
+        consequences=[_("Its count leaves the monthly figures and the city's outreach report."),
+                      _("You can restore it from this page for 7 days.")],
+        confirm_label=_("Remove entry"),
+        back_url=f"/manage/{slug}/outreach",
+    ))
+    if step:
+        return step
     async with atomic():
-        await service.delete_entry(entry.id)
-        await _audit(request, "outreach.deleted", entry.kind,
+        removed_id = await service.delete_entry(entry, request.scope["user"].id)
+        await _audit(request, "outreach.deleted", str(ENTRY_KIND_LABELS[entry.kind]),
                      {"entry_id": entry.id, "kind": entry.kind, "count": entry.quantity, "day": str(entry.day)})
-    flash(request, _("The entry was removed."))
+    flash(request, _("The entry was removed."), undo=f"/manage/{slug}/outreach/restore/{removed_id}")
+    return Redirect(path=f"/manage/{slug}/outreach", status_code=303)
+
+
+@post("/manage/{slug:str}/outreach/restore/{removed_entry_id:int}", opt=tenant_access("staff"),
+      name="outreach_entry_restore")
+async def entry_restore(request: Request, slug: FromPath[str], removed_entry_id: FromPath[int]) -> Response:
+    try:
+        async with atomic():
+            entry = await get_in_scope(OutreachEntry, await service.restore_entry(removed_entry_id))
+            await _audit(request, "outreach.restored", str(ENTRY_KIND_LABELS[entry.kind]),
+                         {"entry_id": entry.id, "kind": entry.kind, "count": entry.quantity, "day": str(entry.day)})
+    except undo.UndoError as exc:
+        flash(request, _("The entry could not be restored: %(reason)s", reason=exc.message), "error")
+    else:
+        flash(request, _("The entry is back."))
     return Redirect(path=f"/manage/{slug}/outreach", status_code=303)
 
 
@@ -367,8 +432,8 @@ async def city_outreach(request: Request, month: FromQuery[str] = "") -> Respons
 
 
 ROUTES = [
-    hotlines_page, hotline_create, hotline_edit, hotline_update, hotline_delete,
+    hotlines_page, hotline_create, hotline_edit, hotline_update, hotline_delete, hotline_restore,
     cards_page, card_new, card_create, card_edit, card_update, card_delete, card_restore, card_distributed,
     card_print, card_png, scan, all_hotlines,
-    outreach_page, entry_create, entry_delete, city_outreach,
+    outreach_page, entry_create, entry_delete, entry_restore, city_outreach,
 ]

@@ -16,6 +16,7 @@ from app.core.forms import Form
 from app.core.jobs import after_commit
 from app.i18n import gettext as _
 from app.outreach.counters import today
+from app.undo import service as undo
 from app.outreach.tables import (
     ENTRY_KIND_LABELS,
     DailyCount,
@@ -86,9 +87,27 @@ async def update_hotline(hotline_id: int, form: Form) -> None:
     await after_commit(pagecache.bump)
 
 
-async def delete_hotline(hotline_id: int) -> None:
-    await Hotline.delete().where(Hotline.id == hotline_id)
+def hotline_name(row: Hotline | dict[str, Any]) -> str:
+    """How staff name a hotline: its label and number."""
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    return f"{get('label')} · {phones.display(get('number'))}"
+
+
+async def delete_hotline(row: Hotline, user_id: int | None) -> int:
+    """Remove a hotline, restorable for a while; returns the id to restore it with."""
+    removed_id = await undo.remove(row, label=hotline_name(row), user_id=user_id)
     await after_commit(pagecache.bump)
+    return removed_id
+
+
+async def restore_hotline(removed_id: Any) -> int:
+    data = await undo.removed_data(Hotline, removed_id)
+    for row in await Hotline.select(Hotline.label, Hotline.number):
+        if phones.same_number(row["number"], data.get("number", "")):
+            raise undo.UndoError(_("Its number is listed again, as “%(label)s”.", label=row["label"]))
+    hotline_id = await undo.restore(Hotline, removed_id)
+    await after_commit(pagecache.bump)
+    return hotline_id
 
 
 async def all_public_hotlines(district: str = "") -> "OrderedDict[str, list[dict[str, Any]]]":
@@ -329,8 +348,18 @@ async def create_entry(form: Form, user_id: int | None) -> int:
     return await _add_entry(form["kind"], _day(form), int(form["count"]), form["notes"], user_id)
 
 
-async def delete_entry(entry_id: int) -> None:
-    await OutreachEntry.delete().where(OutreachEntry.id == entry_id)
+def entry_name(row: OutreachEntry) -> str:
+    """How staff name an outreach entry: date, kind and count."""
+    return f"{row.day.isoformat()} · {ENTRY_KIND_LABELS[row.kind]} · {row.quantity}"
+
+
+async def delete_entry(row: OutreachEntry, user_id: int | None) -> int:
+    """Remove an entry of the outreach log, restorable for a while."""
+    return await undo.remove(row, label=entry_name(row), user_id=user_id)
+
+
+async def restore_entry(removed_id: Any) -> int:
+    return await undo.restore(OutreachEntry, removed_id)
 
 
 async def recent_entries(limit: int = 50) -> list[dict[str, Any]]:

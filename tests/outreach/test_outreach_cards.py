@@ -69,8 +69,8 @@ async def test_edit_unpublish_and_delete(client, world):
     assert "新标题" not in public[public.index("<article"):]  # a draft is not public
     await client.post(f"/manage/district-a/cards/{card['id']}/distributed",
                       data={"count": "5", "day": "", "_csrf_token": csrf_token(client)})
-    resp = await client.post(f"/manage/district-a/cards/{card['id']}/delete", data={"_csrf_token": csrf_token(client)},
-                             follow_redirects=False)
+    resp = await client.post(f"/manage/district-a/cards/{card['id']}/delete",
+                             data={"_csrf_token": csrf_token(client), "confirmed": "yes"}, follow_redirects=False)
     assert resp.status_code == 303
     listing = await client.get("/manage/district-a/cards")
     assert "Printed copies keep working: their QR code leads to your organisation" in listing.text
@@ -191,7 +191,8 @@ async def test_codes_of_unpublished_and_deleted_cards_still_lead_to_the_organisa
         resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
         assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/"
     assert _scans() == 0  # not counted while a draft
-    await client.post(f"/manage/district-a/cards/{card['id']}/delete", data={"_csrf_token": csrf_token(client)})
+    await client.post(f"/manage/district-a/cards/{card['id']}/delete",
+                      data={"_csrf_token": csrf_token(client), "confirmed": "yes"})
     resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/"
     assert _scans() == 0

@@ -75,8 +75,13 @@ async def test_edit_and_delete_a_hotline(client, world):
     with tenant_scope(world.tenants["a"]["id"]):
         row = await Hotline.select().where(Hotline.id == hid).first()
     assert (row["label"], row["number"]) == ("新标签", "13912345678")
-    gone = await client.post(f"/manage/district-a/hotlines/{hid}/delete", data={"_csrf_token": csrf_token(client)},
-                             follow_redirects=False)
+    asked = await client.post(f"/manage/district-a/hotlines/{hid}/delete", data={"_csrf_token": csrf_token(client)},
+                              follow_redirects=False)
+    assert asked.status_code == 200 and "Remove the hotline “新标签 · 139 1234 5678”?" in asked.text
+    with unscoped("test"):
+        assert await Hotline.count() == 1  # asked, not done
+    gone = await client.post(f"/manage/district-a/hotlines/{hid}/delete",
+                             data={"_csrf_token": csrf_token(client), "confirmed": "yes"}, follow_redirects=False)
     assert gone.status_code == 303
     with unscoped("test"):
         assert await Hotline.count() == 0
