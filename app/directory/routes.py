@@ -56,6 +56,10 @@ async def tenant_public(request: Request, slug: FromPath[str], closed: FromQuery
 
     async def page() -> Response:
         parent = await service.public_tenant_by_id(tenant["parent"]) if tenant["parent"] else None
+        if parent:  # whom to ask while this organisation's own contact details are missing
+            with tenant_scope(parent["id"]):
+                parent_lines = await outreach.hotlines()
+            parent["phone"] = parent_lines[0]["number"] if parent_lines else parent["reception_phone"]
         return render(
             request,
             "directory/tenant_public.html",

@@ -170,7 +170,7 @@ def validate_profile_form(form: Form) -> None:
 
 
 async def public_tenant_by_id(tenant_id: int) -> dict[str, Any] | None:
-    return await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).where(
+    return await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.reception_phone).where(
         (Tenant.id == tenant_id) & (Tenant.active == True)  # noqa: E712
     ).first()
 

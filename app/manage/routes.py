@@ -29,7 +29,8 @@ async def manage_home(request: Request, slug: FromPath[str]) -> Response:
     return render(
         request,
         "manage/home.html",
-        {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS},
+        {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS,
+         "admins": [m["name"] for m in member_list if m["role"] == "admin"]},
     )
 
 

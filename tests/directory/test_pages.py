@@ -90,3 +90,41 @@ async def test_admin_edits_profile_with_validation_and_audit(client, world):
     assert entry is not None and entry.detail and "address" in entry.detail
     audit = await client.get("/manage/district-a/audit")
     assert "tenant.profile_updated" in audit.text
+
+
+async def test_a_page_without_contact_details_says_whom_to_ask(client, world):
+    from app.outreach.tables import Hotline
+    from tenants.scope import tenant_scope
+
+    a = world.tenants["a"]["id"]
+    with tenant_scope(a):
+        await Hotline(tenant=a, label="调解热线", number="0513-88881234").save()
+    await Tenant.update({Tenant.address: ""}).where(Tenant.slug == "ent-a")
+    page = (await client.get("/o/ent-a/")).text
+    notice = page[page.index('class="notice ask-parent"'):]
+    notice = notice[:notice.index("</p>")]
+    assert "has not published all its contact details yet" in notice
+    assert 'href="/o/district-a/"' in notice and 'href="tel:051388881234">0513-8888 1234<' in notice
+    urgent = page[page.index('class="urgent"'):]
+    assert urgent.index("Urgent? Call district-a name") < urgent.index("tel:051388881234") < urgent.index("</p>")
+    # With its own address and number, no notice.
+    await Tenant.update({Tenant.address: "甲镇 1 号", Tenant.reception_phone: "13812345678"}).where(Tenant.slug == "ent-a")
+    from app.core.pagecache import bump
+
+    await bump()  # as every change through the app does
+    assert "ask-parent" not in (await client.get("/o/ent-a/")).text
+
+
+async def test_staff_dashboard_says_who_can_change_the_profile(client, world):
+    from tests.support import login
+
+    await login(client, world.users["a_staff"])
+    page = (await client.get("/manage/district-a/")).text
+    assert "Only an administrator can change the public profile: ask a_admin." in page
+    from tenants.scope import tenant_scope
+    from tenants.tables import Membership
+
+    with tenant_scope(world.tenants["a"]["id"]):
+        await Membership.delete().where(Membership.role == "admin")
+    page = (await client.get("/manage/district-a/")).text
+    assert "This organisation has no administrator yet" in page and "Ask the city center to appoint one." in page
