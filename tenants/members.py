@@ -115,3 +115,33 @@ async def restore_member(removed_id: Any) -> dict[str, Any]:
         raise undo.UndoError(_("%(name)s is a member again already.", name=user["name"]))
     await undo.restore(Membership, removed_id)
     return {"user_id": data["user"], "role": data["role"], "name": user["name"], "email": user["email"]}
+
+
+async def organisations_of(user_id: int) -> list[dict[str, Any]]:
+    """Every organisation a person belongs to, active or not (slug, name, kind, active, role)."""
+    from tenants.scope import unscoped
+
+    with unscoped("a person's own memberships span tenants"):
+        rows = await Membership.select(
+            Membership.role, Membership.tenant.slug.as_alias("slug"), Membership.tenant.name.as_alias("name"),
+            Membership.tenant.kind.as_alias("kind"), Membership.tenant.active.as_alias("active"),
+        ).where(Membership.user == user_id).order_by(Membership.id)
+    return rows
+
+
+async def city_center_contact() -> dict[str, Any] | None:
+    """Whom to ask about an organisation's status: the city center, with a number to call."""
+    from tenants.scope import tenant_scope
+    from tenants.tables import Tenant
+
+    city = await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.reception_phone).where(
+        (Tenant.kind == TenantKind.city_center.value) & (Tenant.active == True)  # noqa: E712
+    ).first()
+    if city is None:
+        return None
+    from app.outreach.tables import Hotline
+
+    with tenant_scope(city["id"]):
+        line = await Hotline.select(Hotline.number).order_by(Hotline.position).first()
+    city["phone"] = line["number"] if line else city["reception_phone"]
+    return city

@@ -46,6 +46,7 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/logout"): "login",
     ("GET", "/account/password"): "login",
     ("POST", "/account/password"): "login",
+    ("GET", "/account/organisations"): "login",
     ("GET", "/manage/{slug:str}"): "tenant:member",
     ("GET", "/manage/{slug:str}/settings"): "tenant:admin",
     ("POST", "/manage/{slug:str}/settings"): "tenant:admin",
