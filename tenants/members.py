@@ -82,7 +82,7 @@ async def change_role(tenant: dict[str, Any], membership_id: Any, role: str) -> 
     return {"user_id": member.user, "from": before, "to": role}
 
 
-async def member_for_removal(membership_id: Any) -> dict[str, Any]:
+async def member_summary(membership_id: Any) -> dict[str, Any]:
     """The member (id, user, role, name, email) of the active tenant; 404 when not one."""
     member = await get_in_scope(Membership, membership_id)
     user = await User.select(User.name, User.email).where(User.id == member.user).first()
@@ -97,7 +97,7 @@ async def remove_member(membership_id: Any, removed_by: int | None = None) -> di
     member = await get_in_scope(Membership, membership_id)
     if member.role == Role.admin.value and await _admin_count() <= 1:
         raise MemberError("member", _("An organisation needs at least one admin."))
-    who = await member_for_removal(member.id)
+    who = await member_summary(member.id)
     removed_id = await undo.remove(member, label=f"{who['name']} · {who['email']}", user_id=removed_by)
     return {"user_id": member.user, "role": member.role, "name": who["name"], "email": who["email"],
             "removed_id": removed_id}

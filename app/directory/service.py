@@ -9,6 +9,7 @@ from app.core import pagecache
 from app.core.forms import Form
 from app.core.jobs import after_commit
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from tenants.tables import Tenant
 from tenants.tree import ALLOWED_PARENTS, KIND_LABELS, KIND_ORDER, kind_rank
 
@@ -147,6 +148,27 @@ async def update_tenant(tenant_id: int, form: Form) -> dict[str, Any]:
         await Tenant.update({getattr(Tenant, k): v for k, v in values.items()}).where(Tenant.id == tenant_id)
         await after_commit(pagecache.bump)
     return changes
+
+
+FIELD_LABELS = {
+    "slug": _l("Web address"),
+    "name": _l("Name"),
+    "kind": _l("Kind"),
+    "parent": _l("Belongs to"),
+    "district": _l("District / town / street"),
+    "address": _l("Address"),
+    "office_hours": _l("Office hours"),
+    "description": _l("Description"),
+    "reception_window": _l("Reception window"),
+    "reception_contact": _l("Person staffing the reception window"),
+    "reception_phone": _l("Reception phone"),
+    "active": _l("Active or deactivated"),
+}
+
+
+def field_label(name: str) -> str:
+    """An organisation's field as staff know it from its form (for the audit log)."""
+    return str(FIELD_LABELS.get(name, name))
 
 
 PROFILE_FIELDS = ["address", "office_hours", "description", "reception_window", "reception_contact", "reception_phone"]

@@ -6,6 +6,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from app.audit.sentences import with_sentences
 from app.audit.service import client_ip, recent_for_tenant, record
 from app.core.confirm import Confirmation, ask_first
 from app.core.forms import Form
@@ -113,8 +114,9 @@ async def manage_member_role(request: Request, slug: FromPath[str], member_id: F
     try:
         async with atomic():
             change = await members.change_role(tenant, member_id, str(data.get("role", "")))
+            who = await members.member_summary(member_id)
             await record(request.scope["user"], "member.role_changed", tenant_id=tenant["id"],
-                         target=str(member_id), detail=change, ip=client_ip(request))
+                         target=f"{who['name']} ({who['email']})", detail=change, ip=client_ip(request))
     except members.MemberError as exc:
         return await _members_page(request, Form(), status_code=422, row_errors={member_id: exc.message})
     flash(request, _("Role changed."))
@@ -124,7 +126,7 @@ async def manage_member_role(request: Request, slug: FromPath[str], member_id: F
 @post("/manage/{slug:str}/members/{member_id:int}/remove", opt=tenant_access("admin"), name="manage_member_remove")
 async def manage_member_remove(request: Request, slug: FromPath[str], member_id: FromPath[int]) -> Response:
     tenant = _tenant(request)
-    who = await members.member_for_removal(member_id)
+    who = await members.member_summary(member_id)
     step = await ask_first(request, Confirmation(
         question=_("Remove %(name)s (%(email)s) from %(org)s?", name=who["name"], email=who["email"],
                    org=tenant["name"]),
@@ -167,7 +169,7 @@ async def manage_member_restore(request: Request, slug: FromPath[str], removed_m
 
 @get("/manage/{slug:str}/audit", opt=tenant_access("admin"), name="manage_audit")
 async def manage_audit(request: Request, slug: FromPath[str]) -> Response:
-    return render(request, "manage/audit.html", {"entries": await recent_for_tenant()})
+    return render(request, "manage/audit.html", {"entries": await with_sentences(await recent_for_tenant())})
 
 
 ROUTES = [

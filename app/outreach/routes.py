@@ -7,6 +7,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from app.audit.sentences import describe
 from app.audit.service import client_ip, record
 from app.core import ratelimit
 from app.core.confirm import Confirmation, ask_first
@@ -15,6 +16,7 @@ from app.core.pagecache import serve_cached
 from app.core.render import flash, render
 from app.db import atomic
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
 from app.outreach import counters, service
 from app.outreach.tables import ENTRY_KIND_LABELS, Hotline, InfoCard, Metric, OutreachEntry
@@ -33,6 +35,35 @@ def _tenant(request: Request) -> dict:
 async def _audit(request: Request, action: str, target: str, detail: dict | None = None) -> None:
     await record(request.scope["user"], action, tenant_id=_tenant(request)["id"], target=target,
                  detail=detail or {}, ip=client_ip(request))
+
+
+# How staff read this domain's entries of the audit log (app.audit.sentences).
+def _number(detail: dict, names) -> dict:
+    from app.core import phones
+
+    return {"number": phones.display(str(detail.get("number", "")))}
+
+
+def _entry(detail: dict, names) -> dict:
+    kind = ENTRY_KIND_LABELS.get(detail.get("kind", ""), "")
+    return {"kind": str(kind), "count": detail.get("count", ""), "day": detail.get("day", "")}
+
+
+describe("hotline.created", _l("%(who)s added the hotline “%(target)s” (%(number)s)."), _number)
+describe("hotline.updated", _l("%(who)s changed the hotline “%(target)s” (%(number)s)."), _number)
+describe("hotline.deleted", _l("%(who)s removed the hotline “%(target)s” (%(number)s)."), _number)
+describe("hotline.restored", _l("%(who)s restored the hotline “%(target)s” (%(number)s)."), _number)
+describe("card.created", _l("%(who)s created the information card “%(target)s” (%(state)s)."),
+         lambda d, n: {"state": _("published") if d.get("published") else _("draft")})
+describe("card.updated", _l("%(who)s saved the information card “%(target)s” (%(state)s)."),
+         lambda d, n: {"state": _("published") if d.get("published") else _("draft")})
+describe("card.deleted", _l("%(who)s deleted the information card “%(target)s”; its printed QR code still leads here."))
+describe("card.restored", _l("%(who)s restored the information card “%(target)s”."))
+describe("card.distributed", _l("%(who)s recorded %(count)s copies of the card “%(target)s” as handed out."),
+         lambda d, n: {"count": d.get("count", "")})
+describe("outreach.recorded", _l("%(who)s recorded outreach: %(kind)s, %(count)s, on %(day)s."), _entry)
+describe("outreach.deleted", _l("%(who)s removed the outreach entry %(kind)s, %(count)s, of %(day)s."), _entry)
+describe("outreach.restored", _l("%(who)s restored the outreach entry %(kind)s, %(count)s, of %(day)s."), _entry)
 
 
 def _public_tenant(request: Request) -> dict:

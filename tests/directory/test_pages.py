@@ -89,7 +89,8 @@ async def test_admin_edits_profile_with_validation_and_audit(client, world):
         entry = await AuditEntry.objects().where(AuditEntry.action == "tenant.profile_updated").first()
     assert entry is not None and entry.detail and "address" in entry.detail
     audit = await client.get("/manage/district-a/audit")
-    assert "tenant.profile_updated" in audit.text
+    assert "a_admin changed the public profile: Address, Reception phone." in audit.text
+    assert "tenant.profile_updated" not in audit.text  # staff read sentences, not codes
 
 
 async def test_a_page_without_contact_details_says_whom_to_ask(client, world):
