@@ -181,17 +181,31 @@ async def cards_page(request: Request, slug: FromPath[str]) -> Response:
     return await _cards_page(request)
 
 
+def _card_form_page(request: Request, form: Form, card: InfoCard | None, fit: service.CardFit | None = None,
+                    status_code: int = 200) -> Response:
+    if fit is None:
+        fit = service.card_fit_of_form(form, _tenant(request)["name"])
+    return render(request, "outreach/card_form.html", {"form": form, "card": card, "fit": fit},
+                  status_code=status_code, block="card_fit")
+
+
 @get("/manage/{slug:str}/cards/new", opt=tenant_access("staff"), name="outreach_card_new")
 async def card_new(request: Request, slug: FromPath[str]) -> Response:
-    return render(request, "outreach/card_form.html", {"form": service.card_form(), "card": None})
+    return _card_form_page(request, service.card_form(), None)
+
+
+@post("/manage/{slug:str}/cards/fit", opt=tenant_access("staff"), name="outreach_card_fit")
+async def card_fit(request: Request, slug: FromPath[str]) -> Response:
+    """How much of an A6 card the form's text takes (htmx asks as staff type; nothing is saved)."""
+    return _card_form_page(request, service.card_form(await request.form()), None)
 
 
 @post("/manage/{slug:str}/cards/new", opt=tenant_access("staff"), name="outreach_card_create")
 async def card_create(request: Request, slug: FromPath[str]) -> Response:
     form = service.card_form(await request.form())
-    service.validate_card(form)
+    fit = service.validate_card(form, _tenant(request)["name"])
     if not form.ok:
-        return render(request, "outreach/card_form.html", {"form": form, "card": None}, status_code=422)
+        return _card_form_page(request, form, None, fit, status_code=422)
     async with atomic():
         card_id = await service.create_card(form)
         await _audit(request, "card.created", form["title"], {"card_id": card_id, "published": bool(form["published"])})
@@ -202,16 +216,16 @@ async def card_create(request: Request, slug: FromPath[str]) -> Response:
 @get("/manage/{slug:str}/cards/{card_id:str}/edit", opt=tenant_access("staff"), name="outreach_card_edit")
 async def card_edit(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
     card = await service.live_card(card_id)
-    return render(request, "outreach/card_form.html", {"form": service.card_form(initial=card.to_dict()), "card": card})
+    return _card_form_page(request, service.card_form(initial=card.to_dict()), card)
 
 
 @post("/manage/{slug:str}/cards/{card_id:str}/edit", opt=tenant_access("staff"), name="outreach_card_update")
 async def card_update(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
     card = await service.live_card(card_id)
     form = service.card_form(await request.form())
-    service.validate_card(form)
+    fit = service.validate_card(form, _tenant(request)["name"])
     if not form.ok:
-        return render(request, "outreach/card_form.html", {"form": form, "card": card}, status_code=422)
+        return _card_form_page(request, form, card, fit, status_code=422)
     async with atomic():
         await service.update_card(card.id, form)
         await _audit(request, "card.updated", form["title"], {"card_id": card.id, "published": bool(form["published"])})
@@ -464,7 +478,7 @@ async def city_outreach(request: Request, month: FromQuery[str] = "") -> Respons
 
 ROUTES = [
     hotlines_page, hotline_create, hotline_edit, hotline_update, hotline_delete, hotline_restore,
-    cards_page, card_new, card_create, card_edit, card_update, card_delete, card_restore, card_distributed,
+    cards_page, card_new, card_fit, card_create, card_edit, card_update, card_delete, card_restore, card_distributed,
     card_print, card_png, scan, all_hotlines,
     outreach_page, entry_create, entry_delete, entry_restore, city_outreach,
 ]

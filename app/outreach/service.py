@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import re
 import secrets
+import unicodedata
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -158,15 +162,150 @@ def card_form(data: Any | None = None, initial: dict[str, Any] | None = None) ->
     return Form(values=values)
 
 
-def validate_card(form: Form) -> None:
+# --- does a card fit on A6? -------------------------------------------------------
+#
+# The print CSS (static/css/site.css, @media print) lays a card out on 105 x 148 mm with 8 mm
+# margins: the organisation's name (8.5 pt), the title (14 pt), the audience, the text and
+# the contact lines (10 pt, line height 1.5), then a 38 mm QR code at the bottom that the
+# text never pushes off. This model estimates the text's height from the same sizes,
+# erring on the long side (Latin letters and digits counted wide, a line lost per
+# paragraph to word wrapping), so what the form accepts fits; tests/browser/
+# test_printed_cards.py prints the longest accepted cards in Chromium and checks it.
+
+_PT = 25.4 / 72  # mm per point
+_TEXT_WIDTH_MM = 105 - 2 * 8
+_TEXT_HEIGHT_MM = 148 - 2 * 8 - 38 - 2  # above the QR code and its 2 mm gap
+_PARAGRAPH_GAP_MM = 1.5
+_SAFETY_MM = 3.0
+
+
+@dataclass(frozen=True)
+class _Style:
+    size_pt: float
+    line_height: float
+    indent_mm: float = 0.0
+    latin_em: float = 0.7  # a Latin letter or digit, counted wide; bold is wider still
+
+    @property
+    def line_mm(self) -> float:
+        return self.size_pt * self.line_height * _PT
+
+    @property
+    def ems_per_line(self) -> float:
+        return (_TEXT_WIDTH_MM - self.indent_mm) / (self.size_pt * _PT)
+
+
+_ORG, _TITLE, _TEXT = _Style(8.5, 1.5), _Style(14, 1.3, latin_em=0.78), _Style(10, 1.5)
+_LINE = _Style(10, 1.5, indent_mm=4)
+
+
+def _ems(text: str, latin_em: float = 0.7) -> float:
+    """Width in ems: CJK and full-width forms 1, Latin letters and digits ``latin_em``, the rest 0.45."""
+    width = 0.0
+    for ch in text:
+        if unicodedata.east_asian_width(ch) in ("W", "F"):
+            width += 1.0
+        elif ch.isalnum():
+            width += 1.0 if ord(ch) > 0x2FF else latin_em
+        elif ch.isspace():
+            width += 0.35
+        else:
+            width += 0.45
+    return width
+
+
+# A CJK character may end a line anywhere; a run of Latin letters, digits or punctuation
+# wraps whole (or, longer than a line, is broken where it must).
+_TOKENS = re.compile(r"\s+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|.")
+
+
+def _lines(text: str, style: _Style) -> int:
+    """Lines ``text`` takes when wrapped greedily, as a browser does, a little narrower."""
+    capacity = style.ems_per_line * 0.97
+    total = 0
+    for paragraph in text.splitlines():
+        paragraph = paragraph.strip()
+        if not paragraph:
+            continue
+        lines, room = 1, capacity
+        for token in _TOKENS.findall(paragraph):
+            width = _ems(token, style.latin_em)
+            if token.isspace():
+                room -= width
+                continue
+            if width <= room:
+                room -= width
+                continue
+            if width <= capacity:  # to the next line
+                lines, room = lines + 1, capacity - width
+                continue
+            # Longer than a line: it starts a line of its own and is broken where it must.
+            if room < capacity:
+                lines += 1
+            extra = math.ceil(width / capacity)
+            lines += extra - 1
+            room = capacity * extra - width
+        total += lines
+    return total
+
+
+@dataclass(frozen=True)
+class CardFit:
+    used_mm: float
+    available_mm: float
+    chars_per_line: float
+
+    @property
+    def fits(self) -> bool:
+        return self.used_mm <= self.available_mm
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.used_mm / self.available_mm)
+
+    @property
+    def chars_over(self) -> int:
+        """About how many characters of body text would have to go."""
+        over_lines = math.ceil((self.used_mm - self.available_mm) / _TEXT.line_mm)
+        return max(0, over_lines * int(self.chars_per_line))
+
+
+def card_fit(org_name: str, title: str, audience: str, body: str, contact_lines: list[str]) -> CardFit:
+    """How much of an A6 card's text space a card needs, as printed."""
+    used = _lines(org_name, _ORG) * _ORG.line_mm + _PARAGRAPH_GAP_MM
+    used += _lines(title, _TITLE) * _TITLE.line_mm + _PARAGRAPH_GAP_MM
+    if audience:
+        used += _lines(_("For: %(audience)s", audience=audience), _TEXT) * _TEXT.line_mm + _PARAGRAPH_GAP_MM
+    if body.strip():
+        used += _lines(body, _TEXT) * _TEXT.line_mm + _PARAGRAPH_GAP_MM
+    if contact_lines:
+        used += 1 + sum(_lines(line, _LINE) for line in contact_lines) * _LINE.line_mm
+    return CardFit(round(used, 1), _TEXT_HEIGHT_MM - _SAFETY_MM, _TEXT.ems_per_line)
+
+
+def _contact_lines(form: Form) -> list[str]:
+    return [line for line in form["contact_lines"].splitlines() if line.strip()]
+
+
+def card_fit_of_form(form: Form, org_name: str) -> CardFit:
+    return card_fit(org_name, form["title"], form["audience"], form["body"], _contact_lines(form))
+
+
+def validate_card(form: Form, org_name: str = "") -> CardFit:
     form.required("title")
     form.max_length("title", 100)
     form.max_length("body", 400)
     form.max_length("contact_lines", 400)
     form.max_length("audience", 100)
-    lines = [line for line in form["contact_lines"].splitlines() if line.strip()]
+    lines = _contact_lines(form)
     if len(lines) > 6:
         form.error("contact_lines", _("At most 6 contact lines fit on a card."))
+    fit = card_fit_of_form(form, org_name)
+    if not fit.fits and not form.errors:
+        field = "body" if form["body"] else "contact_lines" if lines else "title"
+        form.error(field, _("This is too long for an A6 card with its QR code: shorten the text, the title or the "
+                            "contact lines by about %(chars)s characters.", chars=max(fit.chars_over, 5)))
+    return fit
 
 
 def new_card_code() -> str:

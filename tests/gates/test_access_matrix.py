@@ -77,6 +77,7 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/manage/{slug:str}/cards"): "tenant:staff",
     ("GET", "/manage/{slug:str}/cards/new"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/new"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/cards/fit"): "tenant:staff",
     ("GET", "/manage/{slug:str}/cards/{card_id:str}/edit"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/{card_id:str}/edit"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/{card_id:str}/delete"): "tenant:staff",

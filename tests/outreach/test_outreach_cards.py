@@ -237,3 +237,49 @@ async def test_one_address_cannot_inflate_scan_counts(client, world, monkeypatch
         assert resp.status_code == 303  # the visitor always gets where the card points
     live = redis_sync().hgetall(LIVE_KEY)
     assert sum(int(v) for k, v in live.items() if b"qr_scan" in k) == 3
+
+
+async def test_a_card_too_long_for_a6_is_refused_beside_the_text(client, world):
+    """The issue's card: a 400-character text and 6 contact lines, both within their own
+    limits, would print with the QR code cut off."""
+    await login(client, world.users["a_staff"])
+    body = "工资拖欠、劳动合同、社会保险、工伤等劳动争议，可以免费申请调解。" * 13
+    body = body[:400]
+    lines = "\n".join(f"第{i}行：海安市城东镇东海大道 9 号 便民服务中心一楼" for i in range(6))
+    resp = await client.post("/manage/district-a/cards/new", data=_data(client, body=body, contact_lines=lines))
+    assert resp.status_code == 422
+    error = resp.text[resp.text.index('id="f-body-error"'):]
+    assert "This is too long for an A6 card with its QR code" in error[:300]
+    assert body in resp.text  # nothing typed is lost
+    assert 'class="card-fit too-long"' in resp.text
+    with unscoped("test"):
+        assert await InfoCard.count() == 0
+    # What fits is accepted, and the form says how much of the card it takes.
+    ok = await client.post("/manage/district-a/cards/new", data=_data(client, body=body[:120], contact_lines=lines[:60]),
+                           follow_redirects=False)
+    assert ok.status_code == 303
+
+
+async def test_the_fit_meter_answers_htmx_as_staff_type(client, world):
+    await login(client, world.users["a_staff"])
+    short = await client.post("/manage/district-a/cards/fit", data=_data(client, body="免费调解。"),
+                              headers={"HX-Request": "true"})
+    assert short.status_code == 200 and short.text.lstrip().startswith('<div id="card-fit" class="card-fit fits"')
+    assert "Fits on an A6 card" in short.text and "<html" not in short.text
+    long = await client.post("/manage/district-a/cards/fit", data=_data(client, body="字" * 400),
+                             headers={"HX-Request": "true"})
+    assert 'class="card-fit too-long"' in long.text and "Too long for an A6 card" in long.text
+    with unscoped("test"):
+        assert await InfoCard.count() == 0  # nothing is saved
+
+
+def test_the_fit_model_counts_every_kind_of_text():
+    base = service.card_fit("甲镇调解中心", "标题", "", "", [])
+    assert base.fits and base.percent < 30
+    assert not service.card_fit("甲镇调解中心", "标题", "", "字" * 400, []).fits
+    assert not service.card_fit("甲镇调解中心", "题" * 100, "", "字" * 200, []).fits
+    assert not service.card_fit("甲镇调解中心", "标题", "", "字" * 150, ["一" * 40] * 6).fits
+    assert service.card_fit("甲镇调解中心", "标题", "工人", "字" * 150, ["电话 0513-88881234"] * 3).fits
+    # A long unbroken address (a URL) takes the lines it would take printed.
+    url = service.card_fit("x", "t", "", "", ["https://example.cn/" + "a" * 60])
+    assert url.used_mm > service.card_fit("x", "t", "", "", ["https://example.cn/"]).used_mm
