@@ -26,17 +26,25 @@ def kind_labels() -> dict[str, str]:
 
 
 @get("/", opt={"access": PUBLIC}, name="portal")
-async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[str] = "", kind: FromQuery[str] = "") -> Response:
+async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[str] = "", kind: FromQuery[str] = "",
+                 all: FromQuery[str] = "", city: FromQuery[str] = "") -> Response:  # noqa: A002 - query names
     q = q.strip()[:100]
+    city_level = city == "1" and not district
+    # A phone first: search, the visitor's district and what they came for fit the first
+    # screen; the organisations are listed once a district, a kind or words narrow them
+    # (or the visitor asks for all of them).
+    listing = bool(q or district or kind or city_level or all == "1")
 
     async def page() -> Response:
-        rows = await service.find_organisations(q=q, district=district, kind=kind)
+        rows = await service.find_organisations(q=q, district=district, kind=kind, city_level=city_level)
         return render(
             request,
             "directory/portal.html",
             {
-                "groups": service.group_by_district(rows),
+                "listing": listing,
+                "groups": service.group_by_district(rows) if listing else {},
                 "count": len(rows),
+                "district_counts": service.district_counts(rows),
                 "districts": await tree.districts(),
                 "kinds": kind_labels(),
                 "filters": {"q": q, "district": district, "kind": kind},

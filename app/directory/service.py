@@ -44,9 +44,10 @@ def _like_pattern(text: str) -> str:
     return "%" + text.replace("%", "").replace("_", "").replace("\\", "") + "%"
 
 
-async def find_organisations(q: str = "", district: str = "", kind: str = "") -> list[dict[str, Any]]:
+async def find_organisations(q: str = "", district: str = "", kind: str = "",
+                             city_level: bool = False) -> list[dict[str, Any]]:
     query = Tenant.select(*PUBLIC_COLUMNS).where(Tenant.active == True)  # noqa: E712
-    if district:
+    if district or city_level:
         query = query.where(Tenant.district == district)
     if kind in KIND_ORDER:
         query = query.where(Tenant.kind == kind)
@@ -64,6 +65,11 @@ def group_by_district(rows: list[dict[str, Any]]) -> "OrderedDict[str, list[dict
     for row in sorted(rows, key=lambda r: (r["district"] != "", r["district"], kind_rank(r["kind"]), r["name"])):
         groups.setdefault(row["district"], []).append(row)
     return groups
+
+
+def district_counts(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(district, number of organisations) in the portal's order: city level first."""
+    return [(district, len(orgs)) for district, orgs in group_by_district(rows).items()]
 
 
 async def parent_choices(kind: str | None = None) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from tests.support import csrf_token, login
 
 
 async def test_portal_lists_organisations_grouped_by_district(client, world):
-    resp = await client.get("/")
+    resp = await client.get("/", params={"all": "1"})
     assert resp.status_code == 200
     text = resp.text
     assert "district-a name" in text and "ent-a name" in text and "union-a name" in text
@@ -15,6 +15,23 @@ async def test_portal_lists_organisations_grouped_by_district(client, world):
     assert results.index("district-a name") < results.index("ent-a name")  # grouped under 甲镇
     assert "<h3>甲镇</h3>" in results and "<h3>乙镇</h3>" in results
     assert "Who should I contact?" in text
+
+
+async def test_the_portal_asks_for_a_district_before_listing_everyone(client, world):
+    text = (await client.get("/")).text
+    results = text[text.index('id="results"'):]
+    assert "ent-a name" not in results and "district-a name" not in results  # no list of everyone yet
+    assert '<a href="/?district=%E7%94%B2%E9%95%87">甲镇 <span class="count">2</span></a>' in results
+    assert '<a href="/?city=1">City level <span class="count">2</span></a>' in results
+    assert '<a href="/?all=1">Show all 5 organisations</a>' in results
+    # What people come for, one tap each, and only links that lead somewhere.
+    needs = text[text.index('class="needs"'):text.index("</nav>", text.index('class="needs"'))]
+    assert 'href="/hotlines"' in needs and 'href="#who"' in needs and 'href="/?kind=district_center"' in needs
+    district = (await client.get("/", params={"district": "甲镇"})).text
+    assert "district-a name" in district and "ent-a name" in district and "district-b name" not in district
+    city = (await client.get("/", params={"city": "1"})).text
+    listed = city[city.index('id="results"'):]
+    assert "city name" in listed and "union-a name" in listed and "district-a name" not in listed
 
 
 async def test_portal_filters_by_kind_district_and_words(client, world):
