@@ -27,7 +27,7 @@ STATUS_LABELS = {
     "failed": _l("Failed"),
     "cancelled": _l("Cancelled"),
 }
-CHANNEL_LABELS = {"email": _l("Email"), "sms": _l("SMS"), "inapp": _l("In-app")}
+CHANNEL_LABELS = {"email": _l("By email"), "sms": _l("By SMS"), "inapp": _l("In-app")}
 
 
 describe("notification.retried", _l("%(who)s asked for the message “%(target)s” to be sent again."))

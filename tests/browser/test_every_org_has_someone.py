@@ -30,7 +30,7 @@ def test_a_union_rep_knows_whom_to_ask_and_the_unions_admin_fills_in_the_page(br
     context, page = _signed_in(browser, base_url, "union.rep@demo.tiaojie.cn")
     expect(page).to_have_url(f"{base_url}/manage/union-city/")
     profile = page.locator("#profile-h + dl + p")
-    expect(profile).to_contain_text("只有管理员能修改公开信息，请联系")
+    expect(profile).to_contain_text("只有管理员能修改公示信息，请联系")
     admin_name = re.search(r"请联系(.+)。", profile.inner_text()).group(1)
     context.close()
 

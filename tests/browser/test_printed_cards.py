@@ -126,7 +126,7 @@ def test_the_longest_card_the_form_accepts_prints_on_one_a6_page_with_its_qr_cod
     context, page = _staff(browser, base_url, width=1280, email="enterprise.staff@demo.tiaojie.cn")
     page.goto("/manage/ent-chengdong-jiancai/cards/new")
     page.get_by_label("标题").fill(title)
-    page.get_by_label("面向对象").fill(audience)
+    page.get_by_label("适用人群").fill(audience)
     page.get_by_label("联系方式").fill("\n".join(lines))
     # One character more than fits is refused, beside the text, keeping what was typed.
     page.get_by_label("简要说明").fill(text[:len(body) + 1] if len(body) < len(text) else body + "字")

@@ -54,5 +54,28 @@ def test_the_audit_log_reads_as_sentences_with_names(browser: Browser, base_url:
     context.close()
     context, page = _signed_in(browser, base_url, "chengdong.admin@demo.tiaojie.cn", width=360, locale="zh-CN")
     page.goto("/manage/chengdong/audit")
-    expect(page.locator("tbody tr").first).to_contain_text("王立新修改了公开信息：办公时间。")
+    expect(page.locator("tbody tr").first).to_contain_text("王立新修改了公示信息：办公时间。")
+    context.close()
+
+
+@pytest.mark.parametrize(("width", "locale", "name", "column"), [
+    (360, "zh-CN", "调解通", "调解组织"),
+    (1280, "en", "Tiaojietong", "Mediation organisation"),
+])
+def test_one_product_name_and_the_right_word_for_organisations(browser: Browser, base_url: str, width: int,
+                                                               locale: str, name: str, column: str):
+    context = browser.new_context(locale=locale, base_url=base_url, viewport={"width": width, "height": 800})
+    page = context.new_page()
+    for path in ("/", "/hotlines", "/o/chengdong/"):
+        page.goto(path)
+        expect(page.locator(".brand")).to_contain_text(name)
+        assert page.title().endswith(f" · {name}"), page.title()
+    page.goto("/login")
+    page.fill("#f-email", "city.staff@demo.tiaojie.cn")
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit].primary")
+    for path in ("/city/outreach", "/city/notifications"):
+        page.goto(path)
+        expect(page.locator("table thead th").first).to_have_text(column)
+        assert page.title().endswith(f" · {name}")
     context.close()

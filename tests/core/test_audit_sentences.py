@@ -90,5 +90,5 @@ async def test_with_sentences_looks_names_up_once(world, english):
         {"action": "tenant.updated", "target": "district-a", "user_name": "乙",
          "detail": {"tenant_id": world.tenants["a"]["id"], "changes": {"name": ["a", "b"], "active": [True, False]}}},
     ])
-    assert rows[0]["sentence"] == f"甲 changed the role of {user['name']} from Staff / mediator to Tenant admin."
+    assert rows[0]["sentence"] == f"甲 changed the role of {user['name']} from Staff / mediator to Administrator."
     assert rows[1]["sentence"] == "乙 changed district-a name: Name, Active or deactivated."

@@ -18,7 +18,7 @@ def _entry(client, **values):
 
 
 def _row(html: str, month: str) -> list[str]:
-    row = re.search(rf'<tr><th scope="row">{month}</th>(.*?)</tr>', html).group(1)
+    row = re.search(rf'<tr><th scope="row" class="nowrap">{month}</th>(.*?)</tr>', html).group(1)
     return re.findall(r"<td>(\d+)</td>", row)
 
 
