@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "app.registry.piccolo_app",
         "app.city.piccolo_app",
         "app.feedback.piccolo_app",
+        "app.undo.piccolo_app",
     ]
 )

@@ -65,7 +65,7 @@ def demo() -> None:
 @click.option("--if-empty", is_flag=True, help="Seed only when there are no organisations yet.")
 def demo_seed(if_empty: bool) -> None:
     """Create the demo city, its organisations and one account per role (idempotent)."""
-    from app.directory.demo import DEMO_ACCOUNTS, seed_demo
+    from app.directory.demo import DEMO_ACCOUNTS, ORG_ADMIN_DOMAIN, seed_demo
 
     async def go():
         from tenants.tables import Tenant
@@ -81,6 +81,7 @@ def demo_seed(if_empty: bool) -> None:
     click.echo(f"demo data: {summary['tenants']} organisations, {summary['users']} accounts")
     for email, password, tenant, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:10} {email} / {password}  ({tenant})")
+    click.echo(f"  admin      <slug>.admin@{ORG_ADMIN_DOMAIN} for every other organisation, same password")
 
 
 @main.group()

@@ -42,7 +42,7 @@ def start_embedded_redis() -> tuple[subprocess.Popen, str]:
 
 
 def run_all(host: str, port: int) -> int:
-    from app.directory.demo import DEMO_ACCOUNTS
+    from app.directory.demo import DEMO_ACCOUNTS, ORG_ADMIN_DOMAIN
 
     env = dict(os.environ)
     children: list[subprocess.Popen] = []
@@ -65,6 +65,7 @@ def run_all(host: str, port: int) -> int:
     print("Demo accounts:")
     for email, password, tenant, role in DEMO_ACCOUNTS:
         print(f"  {role:10} {email:32} {password}   {tenant}")
+    print(f"  admin      <slug>.admin@{ORG_ADMIN_DOMAIN}  for every other organisation, same password")
     print()
 
     stopping = False

@@ -82,9 +82,66 @@ async def change_role(tenant: dict[str, Any], membership_id: Any, role: str) -> 
     return {"user_id": member.user, "from": before, "to": role}
 
 
-async def remove_member(membership_id: Any) -> dict[str, Any]:
+async def member_summary(membership_id: Any) -> dict[str, Any]:
+    """The member (id, user, role, name, email) of the active tenant; 404 when not one."""
+    member = await get_in_scope(Membership, membership_id)
+    user = await User.select(User.name, User.email).where(User.id == member.user).first()
+    return {"id": member.id, "user_id": member.user, "role": member.role, **user}
+
+
+async def remove_member(membership_id: Any, removed_by: int | None = None) -> dict[str, Any]:
+    """Remove a member; restorable for a while (``restore_member``). Returns who it was,
+    with ``removed_id`` to restore with."""
+    from app.undo import service as undo
+
     member = await get_in_scope(Membership, membership_id)
     if member.role == Role.admin.value and await _admin_count() <= 1:
         raise MemberError("member", _("An organisation needs at least one admin."))
-    await member.remove()
-    return {"user_id": member.user, "role": member.role}
+    who = await member_summary(member.id)
+    removed_id = await undo.remove(member, label=f"{who['name']} · {who['email']}", user_id=removed_by)
+    return {"user_id": member.user, "role": member.role, "name": who["name"], "email": who["email"],
+            "removed_id": removed_id}
+
+
+async def restore_member(removed_id: Any) -> dict[str, Any]:
+    """Undo a removal: the person gets their role back, unless they were added again meanwhile."""
+    from app.undo import service as undo
+
+    data = await undo.removed_data(Membership, removed_id)
+    user = await User.select(User.name, User.email).where(User.id == data.get("user")).first()
+    if user is None:
+        raise undo.UndoError(_("The account no longer exists."))
+    if await Membership.exists().where(Membership.user == data["user"]):
+        raise undo.UndoError(_("%(name)s is a member again already.", name=user["name"]))
+    await undo.restore(Membership, removed_id)
+    return {"user_id": data["user"], "role": data["role"], "name": user["name"], "email": user["email"]}
+
+
+async def organisations_of(user_id: int) -> list[dict[str, Any]]:
+    """Every organisation a person belongs to, active or not (slug, name, kind, active, role)."""
+    from tenants.scope import unscoped
+
+    with unscoped("a person's own memberships span tenants"):
+        rows = await Membership.select(
+            Membership.role, Membership.tenant.slug.as_alias("slug"), Membership.tenant.name.as_alias("name"),
+            Membership.tenant.kind.as_alias("kind"), Membership.tenant.active.as_alias("active"),
+        ).where(Membership.user == user_id).order_by(Membership.id)
+    return rows
+
+
+async def city_center_contact() -> dict[str, Any] | None:
+    """Whom to ask about an organisation's status: the city center, with a number to call."""
+    from tenants.scope import tenant_scope
+    from tenants.tables import Tenant
+
+    city = await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.reception_phone).where(
+        (Tenant.kind == TenantKind.city_center.value) & (Tenant.active == True)  # noqa: E712
+    ).first()
+    if city is None:
+        return None
+    from app.outreach.tables import Hotline
+
+    with tenant_scope(city["id"]):
+        line = await Hotline.select(Hotline.number).order_by(Hotline.position).first()
+    city["phone"] = line["number"] if line else city["reception_phone"]
+    return city

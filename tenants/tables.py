@@ -56,7 +56,7 @@ class Role(str, Enum):
 
 
 ROLE_LABELS = {
-    Role.admin.value: _l("Tenant admin"),
+    Role.admin.value: _l("Administrator"),
     Role.staff.value: _l("Staff / mediator"),
     Role.union_rep.value: _l("Union representative"),
 }

@@ -189,6 +189,65 @@ def horizontal_overflow(page: Page) -> int:
     )
 
 
+_TABLE_READING_JS = r"""
+() => {
+  const problems = [];
+  const lineCount = (rects) => new Set(Array.from(rects).filter(r => r.width > 0 && r.height > 0)
+                                   .map(r => Math.round(r.top))).size;
+  const describe = (cell) => {
+    const row = cell.closest("tr");
+    const head = row ? (row.querySelector("th") || row.cells[0]) : null;
+    return `${cell.tagName.toLowerCase()} "${cell.innerText.trim().slice(0, 40)}"` +
+           (head && head !== cell ? ` (row "${head.innerText.trim().slice(0, 30)}")` : "");
+  };
+  const hidden = (el) => {  // not displayed, or visually hidden (a 1px clipped box) on the way up
+    for (let e = el; e && e !== document.body; e = e.parentElement) {
+      const box = e.getBoundingClientRect();
+      if (box.width <= 1 || box.height <= 1) return true;
+    }
+    return !el.offsetParent;
+  };
+  for (const cell of document.querySelectorAll("main table th, main table td")) {
+    if (hidden(cell)) continue;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    let chars = 0, lines = 0;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent;
+      const parent = node.parentElement;
+      if (!text.trim() || !parent || parent.getBoundingClientRect().width <= 1) continue;
+      // A number (digits with , . : / - inside: 1,024, 2026-11-05, 0513-8888) sits on one
+      // line; a range of times (8:30-17:30) may break after its dash.
+      for (const m of text.matchAll(/\d[\d,.:\/\-]*\d/g)) {
+        let offset = m.index;
+        for (const part of (m[0].includes(":") ? m[0].split("-") : [m[0]])) {
+          if (/\d/.test(part)) {
+            const range = document.createRange();
+            range.setStart(node, offset);
+            range.setEnd(node, offset + part.length);
+            if (lineCount(range.getClientRects()) > 1) problems.push(`number "${part}" broken across lines in ${describe(cell)}`);
+          }
+          offset += part.length + 1;
+        }
+      }
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      chars += text.replace(/\s/g, "").length;
+      lines += lineCount(range.getClientRects());
+    }
+    // Text stacked character by character: three or more lines of fewer than two characters each.
+    if (lines >= 3 && chars / lines < 2) problems.push(`text stacked ${lines} lines for ${chars} characters in ${describe(cell)}`);
+  }
+  return problems;
+}
+"""
+
+
+def table_reading_problems(page: Page) -> list[str]:
+    """Where a table on the page does not read well at the current width: a number broken
+    across lines, or a cell's text stacked a character or so per line (a squeezed column)."""
+    return list(page.evaluate(_TABLE_READING_JS))
+
+
 # --------------------------------------------------------------------------
 # Nu HTML Checker
 # --------------------------------------------------------------------------

@@ -62,6 +62,8 @@ async def login_submit(request: Request) -> Response:
 
         user = await load_current_user(result.user_id)
         await record(user, "account.login", tenant_id=None, target=form["email"], ip=ip)
+        if not user.memberships:  # no active organisation: say why rather than leave them on the portal
+            return Redirect(path="/account/organisations", status_code=303)
         return Redirect(path=next_url if next_url != "/" else home_for(user), status_code=303)
     form.values["password"] = ""
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status_code=400)
@@ -111,4 +113,16 @@ async def set_language(locale: FromPath[str], next: FromQuery[str | None] = None
     return Redirect(path=target, status_code=303, cookies=cookies)
 
 
-ROUTES = [login_page, login_submit, logout, password_page, password_submit, set_language]
+@get("/account/organisations", opt={"access": LOGIN}, name="account_organisations")
+async def account_organisations(request: Request) -> Response:
+    """Where a person stands with each organisation; the landing page when none is active
+    (an organisation deactivated by the city, or a membership removed)."""
+    from tenants import members
+
+    user = request.scope["user"]
+    return render(request, "accounts/organisations.html",
+                  {"organisations": await members.organisations_of(user.id),
+                   "city": await members.city_center_contact()})
+
+
+ROUTES = [login_page, login_submit, logout, password_page, password_submit, set_language, account_organisations]

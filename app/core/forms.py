@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-import phonenumbers
-
+from app.core import phones
 from app.i18n import gettext as _
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -80,21 +79,5 @@ class Form:
 
 
 def normalize_cn_phone(value: str) -> str | None:
-    """A valid mainland China mobile or landline number in national format, else None."""
-    digits = re.sub(r"[\s\-()（）]", "", value)
-    if not re.fullmatch(r"\+?\d{5,20}", digits):
-        return None
-    # Short service numbers such as 12333 (the HR & social security hotline).
-    if re.fullmatch(r"12\d{3}|95\d{3,4}|96\d{3,4}", digits):
-        return digits
-    try:
-        parsed = phonenumbers.parse(digits, "CN")
-    except phonenumbers.NumberParseException:
-        return None
-    if parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed):
-        return None
-    national = phonenumbers.national_significant_number(parsed)
-    area = phonenumbers.length_of_geographical_area_code(parsed)
-    if area:  # landline: 0 + area code, a hyphen, the local number
-        return f"0{national[:area]}-{national[area:]}"
-    return national
+    """A valid mainland China number in its stored form, else None (see app.core.phones)."""
+    return phones.normalize(value)

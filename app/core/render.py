@@ -45,6 +45,10 @@ def _build_env() -> Environment:
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.globals["static_url"] = static_url
+    from app.core import phones
+
+    env.filters["phone"] = phones.display
+    env.filters["tel"] = phones.tel_href
     env.globals["LOCALES"] = i18n.LOCALES
     from tenants.tables import ROLE_LABELS
 
@@ -64,12 +68,17 @@ def pop_flashes(request: Request) -> list[dict[str, str]]:
     return session.pop("flash")
 
 
-def flash(request: Request, message: str, category: str = "success") -> None:
+def flash(request: Request, message: str, category: str = "success", undo: str | None = None) -> None:
+    """A message for the next page; ``undo`` is the URL a POST to which undoes what was done
+    (the page shows an Undo button beside the message)."""
     session = request.scope.get("session")
     if not isinstance(session, dict):
         request.set_session({})
         session = request.scope["session"]
-    session.setdefault("flash", []).append({"message": str(message), "category": category})
+    entry = {"message": str(message), "category": category}
+    if undo:
+        entry["undo"] = undo
+    session.setdefault("flash", []).append(entry)
 
 
 def request_path(request: Request) -> str:

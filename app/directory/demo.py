@@ -93,6 +93,42 @@ UNIONS: list[tuple[str, str, str]] = [
     ("union-libao", "李堡镇工会", "libao"),
 ]
 
+# Every organisation has an administrator who can fill in its public profile. The
+# accounts above cover some; every other organisation gets <slug>.admin@demo.tiaojie.cn.
+ORG_ADMIN_DOMAIN = "demo.tiaojie.cn"
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+_GIVEN = ["建国", "秀英", "志强", "海燕", "晓东", "丽华", "文军", "春梅", "国平", "红霞", "立群", "桂兰", "宏伟", "静", "永刚",
+          "玉兰", "德明", "雪梅", "振华", "晓燕", "卫东", "淑珍", "新民", "小红", "俊杰", "慧敏", "光明", "凤英", "学军", "美玲"]
+
+# More people of 城东镇's center than one per role: a center has several mediators.
+EXTRA_MEMBERS: list[tuple[str, str, str, str]] = [
+    ("chengdong.mediator@demo.tiaojie.cn", "chengdong", "staff", "赵明"),
+]
+
+
+def org_admin_email(slug: str) -> str:
+    return f"{slug}.admin@{ORG_ADMIN_DOMAIN}"
+
+
+def org_admins(tenants: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(email, tenant slug, name) of the administrator of every demo organisation that no
+    account in DEMO_ACCOUNTS administers; names are picked deterministically by position."""
+    administered = {slug for _email, _pw, slug, role in DEMO_ACCOUNTS if role == "admin"}
+    rows = []
+    for i, row in enumerate(tenants):
+        if row["slug"] in administered:
+            continue
+        name = _SURNAMES[(i * 7) % len(_SURNAMES)] + _GIVEN[(i * 11) % len(_GIVEN)]
+        rows.append((org_admin_email(row["slug"]), row["slug"], name))
+    return rows
+
+
+def all_demo_accounts() -> list[tuple[str, str, str]]:
+    """(email, tenant slug, role) of every demo account, the featured ones first."""
+    return ([(e, slug, role) for e, _pw, slug, role in DEMO_ACCOUNTS]
+            + [(e, slug, "admin") for e, slug, _name in org_admins(demo_tenants())]
+            + [(e, slug, role) for e, slug, role, _name in EXTRA_MEMBERS])
+
 
 def _enterprises() -> list[dict[str, Any]]:
     """Two or three committees per district, picked deterministically."""
@@ -139,15 +175,22 @@ def demo_tenants() -> list[dict[str, Any]]:
         )
     rows.extend(_enterprises())
     district_names = {slug: district for slug, district, _road in DISTRICTS}
-    for slug, name, parent in CHAMBERS:
+    roads = {slug: road for slug, _district, road in DISTRICTS}
+    for i, (slug, name, parent) in enumerate(CHAMBERS):
+        place = f"海安市{district_names[parent]}{roads[parent]} {60 + i} 号" if parent else f"海安市长江中路 {120 + i * 6} 号"
         rows.append(
             {"slug": slug, "name": name, "kind": "chamber_org", "parent_slug": parent or "city",
-             "district": district_names.get(parent, ""), "office_hours": "工作日 9:00-17:00"}
+             "district": district_names.get(parent, ""), "office_hours": "工作日 9:00-17:00",
+             "address": f"{place} 商会服务中心三楼", "reception_window": "商会调解室",
+             "description": f"{name.removesuffix('劳动争议调解委员会')}设立的劳动争议调解组织，为会员企业和职工提供调解服务。"}
         )
-    for slug, name, parent in UNIONS:
+    for i, (slug, name, parent) in enumerate(UNIONS):
+        place = f"海安市{district_names[parent]}{roads[parent]} {30 + i} 号" if parent else "海安市人民中路 25 号"
         rows.append(
             {"slug": slug, "name": name, "kind": "union", "parent_slug": parent or "city",
-             "district": district_names.get(parent, ""), "office_hours": "工作日 8:30-17:30"}
+             "district": district_names.get(parent, ""), "office_hours": "工作日 8:30-17:30",
+             "address": f"{place} 职工服务中心", "reception_window": "职工服务中心维权窗口",
+             "description": f"{name}为职工提供法律咨询和劳动争议调解帮助，可为会员集体报名讲座和培训。"}
         )
     return rows
 
@@ -175,6 +218,18 @@ async def seed_demo() -> dict[str, int]:
         user = await User.select(User.id).where(User.email == email).first()
         user_id = user["id"] if user else await accounts.create_user(email, password, ACCOUNT_NAMES[email])
         await accounts.add_membership(user_id, ids[slug], role)
+    # Every other organisation's administrator, and extra members. One password hash for
+    # all of them (same password): seeding stays quick with production Argon2 settings.
+    password_hash = None
+    people = [(e, slug, "admin", name) for e, slug, name in org_admins(demo_tenants())] + EXTRA_MEMBERS
+    for email, slug, role, name in people:
+        user = await User.select(User.id).where(User.email == email).first()
+        if user is None:
+            password_hash = password_hash or accounts.hash_password(PASSWORD)
+            new = User(email=email, name=name, password_hash=password_hash)
+            await new.save()
+            user = {"id": new.id}
+        await accounts.add_membership(user["id"], ids[slug], role)
     from app.notifications.demo import seed_demo_notifications
 
     await seed_demo_notifications(ids)
@@ -188,4 +243,4 @@ async def seed_demo() -> dict[str, int]:
     from app.core.pagecache import bump
 
     await bump()
-    return {"tenants": len(ids), "users": len(DEMO_ACCOUNTS)}
+    return {"tenants": len(ids), "users": len(all_demo_accounts())}

@@ -26,17 +26,25 @@ def kind_labels() -> dict[str, str]:
 
 
 @get("/", opt={"access": PUBLIC}, name="portal")
-async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[str] = "", kind: FromQuery[str] = "") -> Response:
+async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[str] = "", kind: FromQuery[str] = "",
+                 all: FromQuery[str] = "", city: FromQuery[str] = "") -> Response:  # noqa: A002 - query names
     q = q.strip()[:100]
+    city_level = city == "1" and not district
+    # A phone first: search, the visitor's district and what they came for fit the first
+    # screen; the organisations are listed once a district, a kind or words narrow them
+    # (or the visitor asks for all of them).
+    listing = bool(q or district or kind or city_level or all == "1")
 
     async def page() -> Response:
-        rows = await service.find_organisations(q=q, district=district, kind=kind)
+        rows = await service.find_organisations(q=q, district=district, kind=kind, city_level=city_level)
         return render(
             request,
             "directory/portal.html",
             {
-                "groups": service.group_by_district(rows),
+                "listing": listing,
+                "groups": service.group_by_district(rows) if listing else {},
                 "count": len(rows),
+                "district_counts": service.district_counts(rows),
                 "districts": await tree.districts(),
                 "kinds": kind_labels(),
                 "filters": {"q": q, "district": district, "kind": kind},
@@ -49,17 +57,23 @@ async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[s
 
 
 @get("/o/{slug:str}/", opt={"access": PUBLIC}, name="tenant_public")
-async def tenant_public(request: Request, slug: FromPath[str]) -> Response:
+async def tenant_public(request: Request, slug: FromPath[str], closed: FromQuery[str] = "") -> Response:
     tenant = request.scope["state"]["tenant"]
     if tenant is None or not tenant["active"]:
         raise NotFoundException()
 
     async def page() -> Response:
         parent = await service.public_tenant_by_id(tenant["parent"]) if tenant["parent"] else None
+        if parent:  # whom to ask while this organisation's own contact details are missing
+            with tenant_scope(parent["id"]):
+                parent_lines = await outreach.hotlines()
+            parent["phone"] = parent_lines[0]["number"] if parent_lines else parent["reception_phone"]
         return render(
             request,
             "directory/tenant_public.html",
-            {"org": tenant, "parent": parent, "kinds": kind_labels(), **await outreach.public_space()},
+            {"org": tenant, "parent": parent, "kinds": kind_labels(), **await outreach.public_space(),
+             # a visitor sent here by the QR code of a deactivated organisation below this one
+             "closed_org": await outreach.closed_predecessor(tenant["id"], closed)},
         )
 
     return await serve_cached(request, page)

@@ -9,6 +9,7 @@ from app.core import pagecache
 from app.core.forms import Form
 from app.core.jobs import after_commit
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from tenants.tables import Tenant
 from tenants.tree import ALLOWED_PARENTS, KIND_LABELS, KIND_ORDER, OutsideParentDistrict, child_district, kind_rank
 from tenants.tree import load_tree
@@ -44,9 +45,10 @@ def _like_pattern(text: str) -> str:
     return "%" + text.replace("%", "").replace("_", "").replace("\\", "") + "%"
 
 
-async def find_organisations(q: str = "", district: str = "", kind: str = "") -> list[dict[str, Any]]:
+async def find_organisations(q: str = "", district: str = "", kind: str = "",
+                             city_level: bool = False) -> list[dict[str, Any]]:
     query = Tenant.select(*PUBLIC_COLUMNS).where(Tenant.active == True)  # noqa: E712
-    if district:
+    if district or city_level:
         query = query.where(Tenant.district == district)
     if kind in KIND_ORDER:
         query = query.where(Tenant.kind == kind)
@@ -64,6 +66,11 @@ def group_by_district(rows: list[dict[str, Any]]) -> "OrderedDict[str, list[dict
     for row in sorted(rows, key=lambda r: (r["district"] != "", r["district"], kind_rank(r["kind"]), r["name"])):
         groups.setdefault(row["district"], []).append(row)
     return groups
+
+
+def district_counts(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(district, number of organisations) in the portal's order: city level first."""
+    return [(district, len(orgs)) for district, orgs in group_by_district(rows).items()]
 
 
 async def parent_choices(kind: str | None = None) -> list[dict[str, Any]]:
@@ -177,6 +184,27 @@ async def update_tenant(tenant_id: int, form: Form) -> dict[str, Any]:
     return changes
 
 
+FIELD_LABELS = {
+    "slug": _l("Web address"),
+    "name": _l("Name"),
+    "kind": _l("Kind"),
+    "parent": _l("Belongs to"),
+    "district": _l("District / town / street"),
+    "address": _l("Address"),
+    "office_hours": _l("Office hours"),
+    "description": _l("Description"),
+    "reception_window": _l("Reception window"),
+    "reception_contact": _l("Person staffing the reception window"),
+    "reception_phone": _l("Reception phone"),
+    "active": _l("Active or deactivated"),
+}
+
+
+def field_label(name: str) -> str:
+    """An organisation's field as staff know it from its form (for the audit log)."""
+    return str(FIELD_LABELS.get(name, name))
+
+
 PROFILE_FIELDS = ["address", "office_hours", "description", "reception_window", "reception_contact", "reception_phone"]
 
 
@@ -198,7 +226,7 @@ def validate_profile_form(form: Form) -> None:
 
 
 async def public_tenant_by_id(tenant_id: int) -> dict[str, Any] | None:
-    return await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).where(
+    return await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.reception_phone).where(
         (Tenant.id == tenant_id) & (Tenant.active == True)  # noqa: E712
     ).first()
 

@@ -6,16 +6,19 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from app.audit.sentences import with_sentences
 from app.audit.service import client_ip, recent_for_tenant, record
 from app.city import broadcasts
+from app.core.confirm import Confirmation, ask_first
 from app.core.forms import Form
 from app.core.render import flash, render
 from app.db import atomic
 from app.directory import service as directory
 from app.i18n import gettext as _
+from app.undo import service as undo
 from tenants.guards import tenant_access
 from tenants import members
-from tenants.tables import KIND_LABELS, ROLE_LABELS
+from tenants.tables import KIND_LABELS, ROLE_LABELS, Membership
 
 
 def _tenant(request: Request) -> dict:
@@ -30,7 +33,8 @@ async def manage_home(request: Request, slug: FromPath[str]) -> Response:
         request,
         "manage/home.html",
         {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS,
-         "notices": await broadcasts.for_tenant(user.id, with_readers=user.role_in(_tenant(request)["id"]) == "admin")},
+         "notices": await broadcasts.for_tenant(user.id, with_readers=user.role_in(_tenant(request)["id"]) == "admin"),
+         "admins": [m["name"] for m in member_list if m["role"] == "admin"]},
     )
 
 
@@ -70,6 +74,7 @@ async def _members_page(request: Request, form: Form, status_code: int = 200, ro
             "form": form,
             "role_options": [(r, ROLE_LABELS[r]) for r in members.roles_for(tenant["kind"])],
             "row_errors": row_errors or {},
+            "removed": await undo.recently_removed(Membership),
         },
         status_code=status_code,
     )
@@ -112,8 +117,9 @@ async def manage_member_role(request: Request, slug: FromPath[str], member_id: F
     try:
         async with atomic():
             change = await members.change_role(tenant, member_id, str(data.get("role", "")))
+            who = await members.member_summary(member_id)
             await record(request.scope["user"], "member.role_changed", tenant_id=tenant["id"],
-                         target=str(member_id), detail=change, ip=client_ip(request))
+                         target=f"{who['name']} ({who['email']})", detail=change, ip=client_ip(request))
     except members.MemberError as exc:
         return await _members_page(request, Form(), status_code=422, row_errors={member_id: exc.message})
     flash(request, _("Role changed."))
@@ -123,20 +129,50 @@ async def manage_member_role(request: Request, slug: FromPath[str], member_id: F
 @post("/manage/{slug:str}/members/{member_id:int}/remove", opt=tenant_access("admin"), name="manage_member_remove")
 async def manage_member_remove(request: Request, slug: FromPath[str], member_id: FromPath[int]) -> Response:
     tenant = _tenant(request)
+    who = await members.member_summary(member_id)
+    step = await ask_first(request, Confirmation(
+        question=_("Remove %(name)s (%(email)s) from %(org)s?", name=who["name"], email=who["email"],
+                   org=tenant["name"]),
+        consequences=[_("They can no longer manage this organisation; their account stays."),
+                      _("You can restore their membership from this page for 7 days.")],
+        confirm_label=_("Remove member"),
+        back_url=f"/manage/{slug}/members",
+    ))
+    if step:
+        return step
     try:
         async with atomic():
-            removed = await members.remove_member(member_id)
+            removed = await members.remove_member(member_id, removed_by=request.scope["user"].id)
             await record(request.scope["user"], "member.removed", tenant_id=tenant["id"],
-                         target=str(member_id), detail=removed, ip=client_ip(request))
+                         target=f"{removed['name']} ({removed['email']})",
+                         detail={"user_id": removed["user_id"], "role": removed["role"]}, ip=client_ip(request))
     except members.MemberError as exc:
         return await _members_page(request, Form(), status_code=422, row_errors={member_id: exc.message})
-    flash(request, _("Member removed."))
+    flash(request, _("%(name)s was removed from this organisation.", name=removed["name"]),
+          undo=f"/manage/{slug}/members/restore/{removed['removed_id']}")
+    return Redirect(path=f"/manage/{slug}/members", status_code=303)
+
+
+@post("/manage/{slug:str}/members/restore/{removed_member_id:int}", opt=tenant_access("admin"),
+      name="manage_member_restore")
+async def manage_member_restore(request: Request, slug: FromPath[str], removed_member_id: FromPath[int]) -> Response:
+    tenant = _tenant(request)
+    try:
+        async with atomic():
+            back = await members.restore_member(removed_member_id)
+            await record(request.scope["user"], "member.restored", tenant_id=tenant["id"],
+                         target=f"{back['name']} ({back['email']})",
+                         detail={"user_id": back["user_id"], "role": back["role"]}, ip=client_ip(request))
+    except undo.UndoError as exc:
+        flash(request, _("The membership could not be restored: %(reason)s", reason=exc.message), "error")
+    else:
+        flash(request, _("%(name)s is a member again.", name=back["name"]))
     return Redirect(path=f"/manage/{slug}/members", status_code=303)
 
 
 @get("/manage/{slug:str}/audit", opt=tenant_access("admin"), name="manage_audit")
 async def manage_audit(request: Request, slug: FromPath[str]) -> Response:
-    return render(request, "manage/audit.html", {"entries": await recent_for_tenant()})
+    return render(request, "manage/audit.html", {"entries": await with_sentences(await recent_for_tenant())})
 
 
 ROUTES = [
@@ -147,5 +183,6 @@ ROUTES = [
     manage_members_add,
     manage_member_role,
     manage_member_remove,
+    manage_member_restore,
     manage_audit,
 ]

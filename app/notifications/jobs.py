@@ -61,7 +61,7 @@ async def deliver_claimed(ctx: dict[str, Any], row: dict[str, Any], *, record_se
     kind = service.message_kind(row["template_key"])
     try:
         if kind.still_applies is not None and not await kind.still_applies(row):
-            await service.mark_cancelled(row, "no longer applies")
+            await service.mark_cancelled(row, service.NO_LONGER_APPLIES)
             return "cancelled"
         if row["channel"] == Channel.sms.value and not row["urgent"]:
             until = service.quiet_until(service.utcnow())

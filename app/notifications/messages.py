@@ -74,3 +74,20 @@ def render_message(row: dict[str, Any], tenant_name: str) -> Rendered:
     finally:
         i18n.reset_locale(token)
     return Rendered(subject=subject, text=text, html=html, sms=sms or f"【{tenant_name}】{subject}")
+
+
+def render_subject(row: dict[str, Any], tenant_name: str) -> str:
+    """Only the subject line, in the message's own language (for lists staff read)."""
+    env = _env()
+    ctx = {
+        "payload": payload_of(row),
+        "tenant_name": tenant_name,
+        "recipient": row.get("recipient", ""),
+        "base_url": get_settings().base_url,
+        "html_lang": i18n.HTML_LANG.get(row.get("locale") or "", "zh-CN"),
+    }
+    token = i18n.set_locale(row.get("locale") or i18n.DEFAULT_LOCALE)
+    try:
+        return " ".join(render_block(env, f"notifications/{row['template_key']}.txt", "subject", **ctx).split())
+    finally:
+        i18n.reset_locale(token)

@@ -9,12 +9,13 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from app.audit.sentences import describe
 from app.audit.service import client_ip, record
 from app.core.render import flash, render
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.notifications import service
-from app.notifications.messages import payload_of, render_message
+from app.notifications.messages import payload_of, render_message, render_subject
 from app.notifications.tables import Notification
 from tenants.guards import city_access, tenant_access
 from tenants.scope import get_in_scope
@@ -26,7 +27,11 @@ STATUS_LABELS = {
     "failed": _l("Failed"),
     "cancelled": _l("Cancelled"),
 }
-CHANNEL_LABELS = {"email": _l("Email"), "sms": _l("SMS"), "inapp": _l("In-app")}
+CHANNEL_LABELS = {"email": _l("By email"), "sms": _l("By SMS"), "inapp": _l("In-app")}
+
+
+describe("notification.retried", _l("%(who)s asked for the message “%(target)s” to be sent again."))
+describe("notification.test_sent", _l("%(who)s sent a test message to %(target)s."))
 
 
 def _tenant(request: Request) -> dict:
@@ -40,7 +45,9 @@ async def notifications_list(request: Request, slug: FromPath[str], status: From
     before_id = int(before) if before.isdigit() else None
     rows = await service.list_for_tenant(status, limit=service.PAGE_SIZE + 1, before=before_id)
     more = len(rows) > service.PAGE_SIZE
-    rows = rows[: service.PAGE_SIZE]
+    tenant_name = _tenant(request)["name"]
+    rows = [{**r, "subject": render_subject(r, tenant_name), "why": service.explain(r["status"], r["last_error"])}
+            for r in rows[: service.PAGE_SIZE]]
     return render(
         request,
         "notifications/list.html",
@@ -65,7 +72,8 @@ async def notifications_detail(request: Request, slug: FromPath[str], notificati
     return render(
         request,
         "notifications/detail.html",
-        {"n": data, "rendered": rendered, "statuses": STATUS_LABELS, "channels": CHANNEL_LABELS},
+        {"n": data, "rendered": rendered, "statuses": STATUS_LABELS, "channels": CHANNEL_LABELS,
+         "kind": service.kind_label(data["template_key"]), "why": service.explain(data["status"], data["last_error"])},
     )
 
 
@@ -74,8 +82,9 @@ async def notifications_detail(request: Request, slug: FromPath[str], notificati
 async def notifications_retry(request: Request, slug: FromPath[str], notification_id: FromPath[int]) -> Response:
     row = await get_in_scope(Notification, notification_id)
     if await service.retry_failed(row.id):
+        subject = render_subject(row.to_dict(), _tenant(request)["name"])
         await record(request.scope["user"], "notification.retried", tenant_id=_tenant(request)["id"],
-                     target=f"notification {row.id}", detail={"last_error": row.last_error[:200]},
+                     target=subject, detail={"notification_id": row.id, "last_error": row.last_error[:200]},
                      ip=client_ip(request))
         flash(request, _("The message will be sent again."))
     else:

@@ -25,6 +25,8 @@ from piccolo.query.functions.aggregate import Count
 from app.accounts.tables import User
 from app.core import jobs
 from app.db import atomic, get_engine
+from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.notifications.tables import Channel, Notification, Status
 from tenants.scope import TenancyError, current_tenant_id, tenant_scope, unscoped
 from tenants.tables import Tenant
@@ -88,15 +90,58 @@ StillApplies = Callable[[dict[str, Any]], Awaitable[bool]]
 class MessageKind:
     template_key: str
     still_applies: StillApplies | None = None
+    label: Any = None  # what staff call this kind of message (lazy_gettext)
 
 
 _REGISTRY: dict[str, MessageKind] = {}
 
 
-def register(template_key: str, still_applies: StillApplies | None = None) -> None:
+def register(template_key: str, still_applies: StillApplies | None = None, label: Any = None) -> None:
     """Declare a message template; ``still_applies(row)`` is asked right before sending
-    (inside the tenant's scope) and a False cancels the message instead."""
-    _REGISTRY[template_key] = MessageKind(template_key, still_applies)
+    (inside the tenant's scope) and a False cancels the message instead. ``label`` names
+    the kind for staff ("Reminder the day before an event")."""
+    _REGISTRY[template_key] = MessageKind(template_key, still_applies, label)
+
+
+def kind_label(template_key: str) -> str:
+    kind = _REGISTRY.get(template_key)
+    return str(kind.label) if kind and kind.label else ""
+
+
+# Why a message was not sent or not yet sent, as staff read it. ``last_error`` keeps the
+# machine's words (data); these turn them into sentences in the reader's language.
+NO_LONGER_APPLIES = "no longer applies"
+_CANCEL_REASONS: dict[str, Any] = {
+    NO_LONGER_APPLIES: _l("Not sent: what it was about was cancelled or changed before it was due."),
+}
+_ERROR_SENTENCES: list[tuple[str, Any]] = [
+    ("SMTPRecipientsRefused", _l("The mail server refused this address: it may be mistyped or no longer exist.")),
+    ("SMTPSenderRefused", _l("The mail server refused the platform's sender address.")),
+    ("SMTPAuthenticationError", _l("The platform could not sign in to the mail server.")),
+    ("SMTPConnect", _l("The mail server could not be reached.")),
+    ("ConnectionRefusedError", _l("The mail server could not be reached.")),
+    ("TimeoutError", _l("The mail or SMS server did not answer in time.")),
+    ("HTTPStatusError", _l("The SMS gateway refused the message.")),
+    ("NoRecipient", _l("There is no email address, phone number or account to send it to.")),
+]
+
+
+def register_cancel_reason(reason: str, sentence: Any) -> None:
+    """Say how staff read a reason passed to ``mark_cancelled``."""
+    _CANCEL_REASONS[reason] = sentence
+
+
+def explain(status: str, last_error: str) -> str:
+    """A sentence for what went wrong (failed, retrying) or why it was not sent (cancelled)."""
+    if status == Status.cancelled.value:
+        sentence = _CANCEL_REASONS.get(last_error)
+        return str(sentence) if sentence else _("Not sent: it no longer applied when it was due.")
+    if not last_error:
+        return ""
+    for marker, sentence in _ERROR_SENTENCES:
+        if marker in last_error:
+            return str(sentence)
+    return _("Sending did not work; the technical details are on the message’s page.")
 
 
 def message_kind(template_key: str) -> MessageKind:
@@ -106,7 +151,7 @@ def message_kind(template_key: str) -> MessageKind:
         raise ValueError(f"no message template {template_key!r} is registered") from None
 
 
-register("staff_notice")
+register("staff_notice", label=_l("Notice to staff"))
 
 
 # --- quiet hours and backoff ---------------------------------------------------
@@ -454,6 +499,8 @@ async def list_for_tenant(status: str = "", limit: int = 100, before: int | None
         Notification.channel,
         Notification.recipient,
         Notification.template_key,
+        Notification.locale,
+        Notification.payload,
         Notification.status,
         Notification.attempts,
         Notification.last_error,

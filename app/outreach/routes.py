@@ -7,17 +7,21 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from app.audit.sentences import describe
 from app.audit.service import client_ip, record
 from app.core import ratelimit
+from app.core.confirm import Confirmation, ask_first
 from app.core.forms import Form
 from app.core.pagecache import serve_cached
 from app.core.render import flash, render
 from app.db import atomic
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
 from app.outreach import counters, service
 from app.outreach.tables import ENTRY_KIND_LABELS, Hotline, InfoCard, Metric, OutreachEntry
 from app.settings import get_settings
+from app.undo import service as undo
 from tenants.guards import PUBLIC, city_access, tenant_access
 from tenants.scope import get_in_scope
 from tenants.tables import KIND_LABELS
@@ -31,6 +35,35 @@ def _tenant(request: Request) -> dict:
 async def _audit(request: Request, action: str, target: str, detail: dict | None = None) -> None:
     await record(request.scope["user"], action, tenant_id=_tenant(request)["id"], target=target,
                  detail=detail or {}, ip=client_ip(request))
+
+
+# How staff read this domain's entries of the audit log (app.audit.sentences).
+def _number(detail: dict, names) -> dict:
+    from app.core import phones
+
+    return {"number": phones.display(str(detail.get("number", "")))}
+
+
+def _entry(detail: dict, names) -> dict:
+    kind = ENTRY_KIND_LABELS.get(detail.get("kind", ""), "")
+    return {"kind": str(kind), "count": detail.get("count", ""), "day": detail.get("day", "")}
+
+
+describe("hotline.created", _l("%(who)s added the hotline “%(target)s” (%(number)s)."), _number)
+describe("hotline.updated", _l("%(who)s changed the hotline “%(target)s” (%(number)s)."), _number)
+describe("hotline.deleted", _l("%(who)s removed the hotline “%(target)s” (%(number)s)."), _number)
+describe("hotline.restored", _l("%(who)s restored the hotline “%(target)s” (%(number)s)."), _number)
+describe("card.created", _l("%(who)s created the information card “%(target)s” (%(state)s)."),
+         lambda d, n: {"state": _("published") if d.get("published") else _("draft")})
+describe("card.updated", _l("%(who)s saved the information card “%(target)s” (%(state)s)."),
+         lambda d, n: {"state": _("published") if d.get("published") else _("draft")})
+describe("card.deleted", _l("%(who)s deleted the information card “%(target)s”; its printed QR code still leads here."))
+describe("card.restored", _l("%(who)s restored the information card “%(target)s”."))
+describe("card.distributed", _l("%(who)s recorded %(count)s copies of the card “%(target)s” as handed out."),
+         lambda d, n: {"count": d.get("count", "")})
+describe("outreach.recorded", _l("%(who)s recorded outreach: %(kind)s, %(count)s, on %(day)s."), _entry)
+describe("outreach.deleted", _l("%(who)s removed the outreach entry %(kind)s, %(count)s, of %(day)s."), _entry)
+describe("outreach.restored", _l("%(who)s restored the outreach entry %(kind)s, %(count)s, of %(day)s."), _entry)
 
 
 def _public_tenant(request: Request) -> dict:
@@ -49,7 +82,8 @@ def public_base(request: Request) -> str:
 
 
 async def _hotlines_page(request: Request, form: Form, status_code: int = 200) -> Response:
-    return render(request, "outreach/hotlines.html", {"form": form, "hotlines": await service.hotlines()},
+    return render(request, "outreach/hotlines.html",
+                  {"form": form, "hotlines": await service.hotlines(), "removed": await undo.recently_removed(Hotline)},
                   status_code=status_code)
 
 
@@ -62,7 +96,7 @@ async def hotlines_page(request: Request, slug: FromPath[str]) -> Response:
 @post("/manage/{slug:str}/hotlines", opt=tenant_access("staff"), name="outreach_hotline_create")
 async def hotline_create(request: Request, slug: FromPath[str]) -> Response:
     form = Form.from_data(await request.form(), service.HOTLINE_FIELDS)
-    service.validate_hotline(form)
+    await service.validate_hotline(form)
     if not form.ok:
         return await _hotlines_page(request, form, status_code=422)
     async with atomic():
@@ -83,7 +117,7 @@ async def hotline_edit(request: Request, slug: FromPath[str], hotline_id: FromPa
 async def hotline_update(request: Request, slug: FromPath[str], hotline_id: FromPath[str]) -> Response:
     row = await get_in_scope(Hotline, hotline_id)
     form = Form.from_data(await request.form(), service.HOTLINE_FIELDS)
-    service.validate_hotline(form)
+    await service.validate_hotline(form, editing_id=row.id)
     if not form.ok:
         return render(request, "outreach/hotline_edit.html", {"form": form, "hotline": row}, status_code=422)
     async with atomic():
@@ -96,10 +130,35 @@ async def hotline_update(request: Request, slug: FromPath[str], hotline_id: From
 @post("/manage/{slug:str}/hotlines/{hotline_id:str}/delete", opt=tenant_access("staff"), name="outreach_hotline_delete")
 async def hotline_delete(request: Request, slug: FromPath[str], hotline_id: FromPath[str]) -> Response:
     row = await get_in_scope(Hotline, hotline_id)
+    step = await ask_first(request, Confirmation(
+        question=_("Remove the hotline “%(name)s”?", name=service.hotline_name(row)),
+        consequences=[_("It disappears from your public page and from the city's list of all hotlines at once."),
+                      _("You can restore it from this page for 7 days.")],
+        confirm_label=_("Remove hotline"),
+        back_url=f"/manage/{slug}/hotlines",
+    ))
+    if step:
+        return step
     async with atomic():
-        await service.delete_hotline(row.id)
+        removed_id = await service.delete_hotline(row, request.scope["user"].id)
         await _audit(request, "hotline.deleted", row.label, {"hotline_id": row.id, "number": row.number})
-    flash(request, _("Hotline “%(label)s” was removed.", label=row.label))
+    flash(request, _("Hotline “%(label)s” was removed.", label=row.label),
+          undo=f"/manage/{slug}/hotlines/restore/{removed_id}")
+    return Redirect(path=f"/manage/{slug}/hotlines", status_code=303)
+
+
+@post("/manage/{slug:str}/hotlines/restore/{removed_hotline_id:int}", opt=tenant_access("staff"),
+      name="outreach_hotline_restore")
+async def hotline_restore(request: Request, slug: FromPath[str], removed_hotline_id: FromPath[int]) -> Response:
+    try:
+        async with atomic():
+            hotline_id = await service.restore_hotline(removed_hotline_id)
+            row = await get_in_scope(Hotline, hotline_id)
+            await _audit(request, "hotline.restored", row.label, {"hotline_id": row.id, "number": row.number})
+    except undo.UndoError as exc:
+        flash(request, _("The hotline could not be restored: %(reason)s", reason=exc.message), "error")
+    else:
+        flash(request, _("Hotline “%(label)s” is back.", label=row.label))
     return Redirect(path=f"/manage/{slug}/hotlines", status_code=303)
 
 
@@ -111,7 +170,7 @@ async def _cards_page(request: Request, dist_form: Form | None = None, dist_card
     return render(
         request,
         "outreach/cards.html",
-        {"cards": await service.cards(), "dist_form": dist_form or Form(values={"day": service.today().isoformat()}),
+        {"cards": await service.cards(), "deleted": await service.deleted_cards(), "dist_form": dist_form or Form(values={"day": service.today().isoformat()}),
          "dist_card": dist_card, "today": service.today().isoformat()},
         status_code=status_code,
     )
@@ -122,17 +181,31 @@ async def cards_page(request: Request, slug: FromPath[str]) -> Response:
     return await _cards_page(request)
 
 
+def _card_form_page(request: Request, form: Form, card: InfoCard | None, fit: service.CardFit | None = None,
+                    status_code: int = 200) -> Response:
+    if fit is None:
+        fit = service.card_fit_of_form(form, _tenant(request)["name"])
+    return render(request, "outreach/card_form.html", {"form": form, "card": card, "fit": fit},
+                  status_code=status_code, block="card_fit")
+
+
 @get("/manage/{slug:str}/cards/new", opt=tenant_access("staff"), name="outreach_card_new")
 async def card_new(request: Request, slug: FromPath[str]) -> Response:
-    return render(request, "outreach/card_form.html", {"form": service.card_form(), "card": None})
+    return _card_form_page(request, service.card_form(), None)
+
+
+@post("/manage/{slug:str}/cards/fit", opt=tenant_access("staff"), name="outreach_card_fit")
+async def card_fit(request: Request, slug: FromPath[str]) -> Response:
+    """How much of an A6 card the form's text takes (htmx asks as staff type; nothing is saved)."""
+    return _card_form_page(request, service.card_form(await request.form()), None)
 
 
 @post("/manage/{slug:str}/cards/new", opt=tenant_access("staff"), name="outreach_card_create")
 async def card_create(request: Request, slug: FromPath[str]) -> Response:
     form = service.card_form(await request.form())
-    service.validate_card(form)
+    fit = service.validate_card(form, _tenant(request)["name"])
     if not form.ok:
-        return render(request, "outreach/card_form.html", {"form": form, "card": None}, status_code=422)
+        return _card_form_page(request, form, None, fit, status_code=422)
     async with atomic():
         card_id = await service.create_card(form)
         await _audit(request, "card.created", form["title"], {"card_id": card_id, "published": bool(form["published"])})
@@ -142,37 +215,66 @@ async def card_create(request: Request, slug: FromPath[str]) -> Response:
 
 @get("/manage/{slug:str}/cards/{card_id:str}/edit", opt=tenant_access("staff"), name="outreach_card_edit")
 async def card_edit(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
-    card = await get_in_scope(InfoCard, card_id)
-    return render(request, "outreach/card_form.html", {"form": service.card_form(initial=card.to_dict()), "card": card})
+    card = await service.live_card(card_id)
+    return _card_form_page(request, service.card_form(initial=card.to_dict()), card)
 
 
 @post("/manage/{slug:str}/cards/{card_id:str}/edit", opt=tenant_access("staff"), name="outreach_card_update")
 async def card_update(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
-    card = await get_in_scope(InfoCard, card_id)
+    card = await service.live_card(card_id)
     form = service.card_form(await request.form())
-    service.validate_card(form)
+    fit = service.validate_card(form, _tenant(request)["name"])
     if not form.ok:
-        return render(request, "outreach/card_form.html", {"form": form, "card": card}, status_code=422)
+        return _card_form_page(request, form, card, fit, status_code=422)
     async with atomic():
         await service.update_card(card.id, form)
         await _audit(request, "card.updated", form["title"], {"card_id": card.id, "published": bool(form["published"])})
-    flash(request, _("Card “%(title)s” was saved.", title=form["title"]))
+    if card.published and not form["published"]:
+        flash(request, _("Card “%(title)s” was saved as a draft. It is no longer on your public page; printed copies "
+                         "still lead to your organisation through their QR code, but their scans are no longer counted.",
+                         title=form["title"]))
+    else:
+        flash(request, _("Card “%(title)s” was saved.", title=form["title"]))
     return Redirect(path=f"/manage/{slug}/cards", status_code=303)
 
 
 @post("/manage/{slug:str}/cards/{card_id:str}/delete", opt=tenant_access("staff"), name="outreach_card_delete")
 async def card_delete(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
-    card = await get_in_scope(InfoCard, card_id)
+    card = await service.live_card(card_id)
+    step = await ask_first(request, Confirmation(
+        question=_("Delete the card “%(title)s”?", title=card.title),
+        consequences=[_("It leaves your public page and can no longer be printed."),
+                      _("Copies already handed out keep working: their QR code leads to your organisation, "
+                        "but scans are no longer counted."),
+                      _("You can restore it from this page at any time.")],
+        confirm_label=_("Delete card"),
+        back_url=f"/manage/{slug}/cards",
+    ))
+    if step:
+        return step
     async with atomic():
         await service.delete_card(card.id)
         await _audit(request, "card.deleted", card.title, {"card_id": card.id, "code": card.code})
-    flash(request, _("Card “%(title)s” was deleted. Its printed QR code no longer counts scans.", title=card.title))
+    flash(request, _("Card “%(title)s” was deleted. Printed copies keep working: their QR code leads to your "
+                     "organisation, but scans are no longer counted.", title=card.title),
+          undo=f"/manage/{slug}/cards/{card.id}/restore")
+    return Redirect(path=f"/manage/{slug}/cards", status_code=303)
+
+
+@post("/manage/{slug:str}/cards/{card_id:str}/restore", opt=tenant_access("staff"), name="outreach_card_restore")
+async def card_restore(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
+    card = await get_in_scope(InfoCard, card_id)
+    if card.deleted_at is not None:
+        async with atomic():
+            await service.restore_card(card.id)
+            await _audit(request, "card.restored", card.title, {"card_id": card.id, "code": card.code})
+    flash(request, _("Card “%(title)s” is back.", title=card.title))
     return Redirect(path=f"/manage/{slug}/cards", status_code=303)
 
 
 @post("/manage/{slug:str}/cards/{card_id:str}/distributed", opt=tenant_access("staff"), name="outreach_card_distributed")
 async def card_distributed(request: Request, slug: FromPath[str], card_id: FromPath[str]) -> Response:
-    card = await get_in_scope(InfoCard, card_id)
+    card = await service.live_card(card_id)
     form = Form.from_data(await request.form(), service.DISTRIBUTION_FIELDS)
     service.validate_distribution(form)
     if not form.ok:
@@ -190,7 +292,7 @@ async def card_distributed(request: Request, slug: FromPath[str], card_id: FromP
 
 async def _public_card(request: Request, card_id: str) -> InfoCard:
     tenant = _public_tenant(request)
-    card = await get_in_scope(InfoCard, card_id)
+    card = await service.live_card(card_id)
     user = request.scope.get("user")
     is_staff = user is not None and user.role_in(tenant["id"]) in ("staff", "admin")
     if not card.published and not is_staff:
@@ -252,13 +354,20 @@ async def _scan_counts(request: Request) -> bool:
 
 @get("/q/{code:str}", opt={"access": PUBLIC}, name="outreach_scan")
 async def scan(request: Request, code: FromPath[str]) -> Response:
+    """A printed QR code always leads somewhere useful: the organisation's mailbox or page,
+    also after its card was unpublished or deleted (then the scan is not counted); for a
+    deactivated organisation, the page of its nearest active parent, which says why."""
     card = await service.card_for_scan(code)
     if card is None:
         raise NotFoundException()
-    if await _scan_counts(request):
-        await counters.count_hit(card["tenant"], Metric.qr_scan.value, card["id"])
-    return Redirect(path=scan_target(request, card["slug"]), status_code=303,
-                    headers={"Cache-Control": "no-store"})
+    if not card["active"]:
+        heir = await service.nearest_active_ancestor(card["tenant"])
+        target = f"/o/{heir['slug']}/?closed={card['slug']}" if heir else "/"
+    else:
+        target = scan_target(request, card["slug"])
+        if card["counts"] and await _scan_counts(request):
+            await counters.count_hit(card["tenant"], Metric.qr_scan.value, card["id"])
+    return Redirect(path=target, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 # --- all hotlines (public) -----------------------------------------------------------
@@ -291,7 +400,8 @@ async def _outreach_page(request: Request, form: Form, status_code: int = 200) -
         "outreach/outreach.html",
         {"form": form, "entries": await service.recent_entries(), "figures": figures, "columns": columns,
          "charts": [service.chart(figures, k, labels[k]) for k in service.CHART_KEYS],
-         "entry_kinds": ENTRY_KIND_LABELS, "today": service.today().isoformat()},
+         "entry_kinds": ENTRY_KIND_LABELS, "today": service.today().isoformat(),
+         "removed": await undo.recently_removed(OutreachEntry)},
         status_code=status_code,
     )
 
@@ -318,11 +428,35 @@ async def entry_create(request: Request, slug: FromPath[str]) -> Response:
 @post("/manage/{slug:str}/outreach/{entry_id:str}/delete", opt=tenant_access("staff"), name="outreach_entry_delete")
 async def entry_delete(request: Request, slug: FromPath[str], entry_id: FromPath[str]) -> Response:
     entry = await get_in_scope(OutreachEntry, entry_id)
+    step = await ask_first(request, Confirmation(
+        question=_("Remove the entry “%(name)s”?", name=service.entry_name(entry)),
+        consequences=[_("Its count leaves the monthly figures and the city's outreach report."),
+                      _("You can restore it from this page for 7 days.")],
+        confirm_label=_("Remove entry"),
+        back_url=f"/manage/{slug}/outreach",
+    ))
+    if step:
+        return step
     async with atomic():
-        await service.delete_entry(entry.id)
-        await _audit(request, "outreach.deleted", entry.kind,
+        removed_id = await service.delete_entry(entry, request.scope["user"].id)
+        await _audit(request, "outreach.deleted", str(ENTRY_KIND_LABELS[entry.kind]),
                      {"entry_id": entry.id, "kind": entry.kind, "count": entry.quantity, "day": str(entry.day)})
-    flash(request, _("The entry was removed."))
+    flash(request, _("The entry was removed."), undo=f"/manage/{slug}/outreach/restore/{removed_id}")
+    return Redirect(path=f"/manage/{slug}/outreach", status_code=303)
+
+
+@post("/manage/{slug:str}/outreach/restore/{removed_entry_id:int}", opt=tenant_access("staff"),
+      name="outreach_entry_restore")
+async def entry_restore(request: Request, slug: FromPath[str], removed_entry_id: FromPath[int]) -> Response:
+    try:
+        async with atomic():
+            entry = await get_in_scope(OutreachEntry, await service.restore_entry(removed_entry_id))
+            await _audit(request, "outreach.restored", str(ENTRY_KIND_LABELS[entry.kind]),
+                         {"entry_id": entry.id, "kind": entry.kind, "count": entry.quantity, "day": str(entry.day)})
+    except undo.UndoError as exc:
+        flash(request, _("The entry could not be restored: %(reason)s", reason=exc.message), "error")
+    else:
+        flash(request, _("The entry is back."))
     return Redirect(path=f"/manage/{slug}/outreach", status_code=303)
 
 
@@ -343,8 +477,8 @@ async def city_outreach(request: Request, month: FromQuery[str] = "") -> Respons
 
 
 ROUTES = [
-    hotlines_page, hotline_create, hotline_edit, hotline_update, hotline_delete,
-    cards_page, card_new, card_create, card_edit, card_update, card_delete, card_distributed,
+    hotlines_page, hotline_create, hotline_edit, hotline_update, hotline_delete, hotline_restore,
+    cards_page, card_new, card_fit, card_create, card_edit, card_update, card_delete, card_restore, card_distributed,
     card_print, card_png, scan, all_hotlines,
-    outreach_page, entry_create, entry_delete, city_outreach,
+    outreach_page, entry_create, entry_delete, entry_restore, city_outreach,
 ]

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import math
+import re
 import secrets
+import unicodedata
 from collections import OrderedDict
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Any
+
+from litestar.exceptions import NotFoundException
 
 from piccolo.query.functions.aggregate import Sum
 
-from app.core import pagecache
+from app.core import pagecache, phones
 from app.core.forms import Form
 from app.core.jobs import after_commit
 from app.i18n import gettext as _
 from app.outreach.counters import today
+from app.undo import service as undo
 from app.outreach.tables import (
     ENTRY_KIND_LABELS,
     DailyCount,
@@ -23,16 +30,16 @@ from app.outreach.tables import (
     Metric,
     OutreachEntry,
 )
-from tenants.scope import current_tenant_id, unscoped
+from tenants.scope import current_tenant_id, get_in_scope, unscoped
 from tenants.tables import Tenant
-from tenants.tree import kind_rank
+from tenants.tree import ancestor_ids, kind_rank
 
 # --- hotlines -------------------------------------------------------------------
 
 HOTLINE_FIELDS = ["label", "number", "hours", "notes", "position"]
 
 
-def validate_hotline(form: Form) -> None:
+async def validate_hotline(form: Form, editing_id: int | None = None) -> None:
     form.required("label", "number")
     form.max_length("label", 100)
     form.max_length("hours", 200)
@@ -40,6 +47,12 @@ def validate_hotline(form: Form) -> None:
     form.phone("number")
     if form["position"] and not _is_int(form["position"], 0, 999):
         form.error("position", _("Enter a whole number from 0 to 999."))
+    if form["number"] and "number" not in form.errors:
+        for row in await Hotline.select(Hotline.id, Hotline.label, Hotline.number):
+            if row["id"] != editing_id and phones.same_number(row["number"], form["number"]):
+                form.error("number", _("This number is already listed as “%(label)s”. Edit that hotline instead.",
+                                       label=row["label"]))
+                break
 
 
 def _is_int(value: str, low: int, high: int) -> bool:
@@ -78,9 +91,27 @@ async def update_hotline(hotline_id: int, form: Form) -> None:
     await after_commit(pagecache.bump)
 
 
-async def delete_hotline(hotline_id: int) -> None:
-    await Hotline.delete().where(Hotline.id == hotline_id)
+def hotline_name(row: Hotline | dict[str, Any]) -> str:
+    """How staff name a hotline: its label and number."""
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    return f"{get('label')} · {phones.display(get('number'))}"
+
+
+async def delete_hotline(row: Hotline, user_id: int | None) -> int:
+    """Remove a hotline, restorable for a while; returns the id to restore it with."""
+    removed_id = await undo.remove(row, label=hotline_name(row), user_id=user_id)
     await after_commit(pagecache.bump)
+    return removed_id
+
+
+async def restore_hotline(removed_id: Any) -> int:
+    data = await undo.removed_data(Hotline, removed_id)
+    for row in await Hotline.select(Hotline.label, Hotline.number):
+        if phones.same_number(row["number"], data.get("number", "")):
+            raise undo.UndoError(_("Its number is listed again, as “%(label)s”.", label=row["label"]))
+    hotline_id = await undo.restore(Hotline, removed_id)
+    await after_commit(pagecache.bump)
+    return hotline_id
 
 
 async def all_public_hotlines(district: str = "") -> "OrderedDict[str, list[dict[str, Any]]]":
@@ -113,11 +144,6 @@ async def city_hotlines() -> list[dict[str, Any]]:
         ).order_by(Hotline.position).order_by(Hotline.id)
 
 
-def tel(number: str) -> str:
-    """The digits of a number for a tel: link."""
-    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
-
-
 # --- information cards ----------------------------------------------------------
 
 CARD_FIELDS = ["title", "body", "contact_lines", "audience", "published"]
@@ -136,15 +162,150 @@ def card_form(data: Any | None = None, initial: dict[str, Any] | None = None) ->
     return Form(values=values)
 
 
-def validate_card(form: Form) -> None:
+# --- does a card fit on A6? -------------------------------------------------------
+#
+# The print CSS (static/css/site.css, @media print) lays a card out on 105 x 148 mm with 8 mm
+# margins: the organisation's name (8.5 pt), the title (14 pt), the audience, the text and
+# the contact lines (10 pt, line height 1.5), then a 38 mm QR code at the bottom that the
+# text never pushes off. This model estimates the text's height from the same sizes,
+# erring on the long side (Latin letters and digits counted wide, a line lost per
+# paragraph to word wrapping), so what the form accepts fits; tests/browser/
+# test_printed_cards.py prints the longest accepted cards in Chromium and checks it.
+
+_PT = 25.4 / 72  # mm per point
+_TEXT_WIDTH_MM = 105 - 2 * 8
+_TEXT_HEIGHT_MM = 148 - 2 * 8 - 38 - 2  # above the QR code and its 2 mm gap
+_PARAGRAPH_GAP_MM = 1.5
+_SAFETY_MM = 3.0
+
+
+@dataclass(frozen=True)
+class _Style:
+    size_pt: float
+    line_height: float
+    indent_mm: float = 0.0
+    latin_em: float = 0.7  # a Latin letter or digit, counted wide; bold is wider still
+
+    @property
+    def line_mm(self) -> float:
+        return self.size_pt * self.line_height * _PT
+
+    @property
+    def ems_per_line(self) -> float:
+        return (_TEXT_WIDTH_MM - self.indent_mm) / (self.size_pt * _PT)
+
+
+_ORG, _TITLE, _TEXT = _Style(8.5, 1.5), _Style(14, 1.3, latin_em=0.78), _Style(10, 1.5)
+_LINE = _Style(10, 1.5, indent_mm=4)
+
+
+def _ems(text: str, latin_em: float = 0.7) -> float:
+    """Width in ems: CJK and full-width forms 1, Latin letters and digits ``latin_em``, the rest 0.45."""
+    width = 0.0
+    for ch in text:
+        if unicodedata.east_asian_width(ch) in ("W", "F"):
+            width += 1.0
+        elif ch.isalnum():
+            width += 1.0 if ord(ch) > 0x2FF else latin_em
+        elif ch.isspace():
+            width += 0.35
+        else:
+            width += 0.45
+    return width
+
+
+# A CJK character may end a line anywhere; a run of Latin letters, digits or punctuation
+# wraps whole (or, longer than a line, is broken where it must).
+_TOKENS = re.compile(r"\s+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|.")
+
+
+def _lines(text: str, style: _Style) -> int:
+    """Lines ``text`` takes when wrapped greedily, as a browser does, a little narrower."""
+    capacity = style.ems_per_line * 0.97
+    total = 0
+    for paragraph in text.splitlines():
+        paragraph = paragraph.strip()
+        if not paragraph:
+            continue
+        lines, room = 1, capacity
+        for token in _TOKENS.findall(paragraph):
+            width = _ems(token, style.latin_em)
+            if token.isspace():
+                room -= width
+                continue
+            if width <= room:
+                room -= width
+                continue
+            if width <= capacity:  # to the next line
+                lines, room = lines + 1, capacity - width
+                continue
+            # Longer than a line: it starts a line of its own and is broken where it must.
+            if room < capacity:
+                lines += 1
+            extra = math.ceil(width / capacity)
+            lines += extra - 1
+            room = capacity * extra - width
+        total += lines
+    return total
+
+
+@dataclass(frozen=True)
+class CardFit:
+    used_mm: float
+    available_mm: float
+    chars_per_line: float
+
+    @property
+    def fits(self) -> bool:
+        return self.used_mm <= self.available_mm
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.used_mm / self.available_mm)
+
+    @property
+    def chars_over(self) -> int:
+        """About how many characters of body text would have to go."""
+        over_lines = math.ceil((self.used_mm - self.available_mm) / _TEXT.line_mm)
+        return max(0, over_lines * int(self.chars_per_line))
+
+
+def card_fit(org_name: str, title: str, audience: str, body: str, contact_lines: list[str]) -> CardFit:
+    """How much of an A6 card's text space a card needs, as printed."""
+    used = _lines(org_name, _ORG) * _ORG.line_mm + _PARAGRAPH_GAP_MM
+    used += _lines(title, _TITLE) * _TITLE.line_mm + _PARAGRAPH_GAP_MM
+    if audience:
+        used += _lines(_("For: %(audience)s", audience=audience), _TEXT) * _TEXT.line_mm + _PARAGRAPH_GAP_MM
+    if body.strip():
+        used += _lines(body, _TEXT) * _TEXT.line_mm + _PARAGRAPH_GAP_MM
+    if contact_lines:
+        used += 1 + sum(_lines(line, _LINE) for line in contact_lines) * _LINE.line_mm
+    return CardFit(round(used, 1), _TEXT_HEIGHT_MM - _SAFETY_MM, _TEXT.ems_per_line)
+
+
+def _contact_lines(form: Form) -> list[str]:
+    return [line for line in form["contact_lines"].splitlines() if line.strip()]
+
+
+def card_fit_of_form(form: Form, org_name: str) -> CardFit:
+    return card_fit(org_name, form["title"], form["audience"], form["body"], _contact_lines(form))
+
+
+def validate_card(form: Form, org_name: str = "") -> CardFit:
     form.required("title")
     form.max_length("title", 100)
     form.max_length("body", 400)
     form.max_length("contact_lines", 400)
     form.max_length("audience", 100)
-    lines = [line for line in form["contact_lines"].splitlines() if line.strip()]
+    lines = _contact_lines(form)
     if len(lines) > 6:
         form.error("contact_lines", _("At most 6 contact lines fit on a card."))
+    fit = card_fit_of_form(form, org_name)
+    if not fit.fits and not form.errors:
+        field = "body" if form["body"] else "contact_lines" if lines else "title"
+        form.error(field, _("This is too long for an A6 card with its QR code: shorten the text, the title or the "
+                            "contact lines by about %(chars)s characters.", chars=max(fit.chars_over, 5)))
+    return fit
 
 
 def new_card_code() -> str:
@@ -175,15 +336,36 @@ async def update_card(card_id: int, form: Form) -> None:
     await after_commit(pagecache.bump)
 
 
+async def live_card(card_id: Any) -> InfoCard:
+    """A card of the active tenant that has not been deleted; 404 otherwise."""
+    card = await get_in_scope(InfoCard, card_id)
+    if card.deleted_at is not None:
+        raise NotFoundException()
+    return card
+
+
 async def delete_card(card_id: int) -> None:
-    # The outreach log keeps its entries: "cards handed out" stays true after a card goes.
-    await OutreachEntry.update({OutreachEntry.card: None}).where(OutreachEntry.card == card_id)
-    await InfoCard.delete().where(InfoCard.id == card_id)
+    """Take a card off the pages. The row stays: copies already handed out keep leading to the
+    organisation through their QR code (no longer counted), the outreach log keeps its
+    "cards handed out", and staff can restore the card."""
+    await InfoCard.update({InfoCard.deleted_at: datetime.now(timezone.utc)}).where(InfoCard.id == card_id)
     await after_commit(pagecache.bump)
 
 
+async def restore_card(card_id: int) -> None:
+    """Bring a deleted card back as it was (published or draft)."""
+    await InfoCard.update({InfoCard.deleted_at: None}).where(InfoCard.id == card_id)
+    await after_commit(pagecache.bump)
+
+
+async def deleted_cards() -> list[dict[str, Any]]:
+    return await InfoCard.select(InfoCard.id, InfoCard.title, InfoCard.code, InfoCard.deleted_at).where(
+        InfoCard.deleted_at.is_not_null()
+    ).order_by(InfoCard.deleted_at, ascending=False)
+
+
 async def cards(published_only: bool = False) -> list[dict[str, Any]]:
-    query = InfoCard.select()
+    query = InfoCard.select().where(InfoCard.deleted_at.is_null())
     if published_only:
         query = query.where(InfoCard.published == True)  # noqa: E712
     rows = await query.order_by(InfoCard.id)
@@ -205,14 +387,45 @@ async def cards(published_only: bool = False) -> list[dict[str, Any]]:
 
 
 async def card_for_scan(code: str) -> dict[str, Any] | None:
-    """The card behind a printed QR code, with its organisation (any tenant)."""
+    """The card behind a printed QR code, with its organisation (any tenant), also when the
+    card was unpublished or deleted or its organisation deactivated: paper lives long.
+    ``counts`` says whether the scan is counted (a published card of an active organisation)."""
     code = code.strip().upper()
     if not (0 < len(code) <= 16) or any(ch not in CODE_ALPHABET for ch in code):
         return None
     with unscoped("a printed QR code names its card, whichever tenant it belongs to"):
-        return await InfoCard.select(
-            InfoCard.id, InfoCard.tenant, InfoCard.tenant.slug.as_alias("slug")
-        ).where((InfoCard.code == code) & (InfoCard.tenant.active == True)).first()  # noqa: E712
+        card = await InfoCard.select(
+            InfoCard.id, InfoCard.tenant, InfoCard.published, InfoCard.deleted_at,
+            InfoCard.tenant.slug.as_alias("slug"), InfoCard.tenant.active.as_alias("active"),
+        ).where(InfoCard.code == code).first()
+    if card is None:
+        return None
+    card["counts"] = bool(card["active"] and card["published"] and card["deleted_at"] is None)
+    return card
+
+
+async def nearest_active_ancestor(tenant_id: int) -> dict[str, Any] | None:
+    """Where a deactivated organisation's visitors are sent: its closest active parent."""
+    chain = await ancestor_ids(tenant_id)
+    if not chain:
+        return None
+    rows = await Tenant.select(Tenant.id, Tenant.slug, Tenant.name).where(
+        Tenant.id.is_in(chain) & (Tenant.active == True)  # noqa: E712
+    )
+    by_id = {r["id"]: r for r in rows}
+    return next((by_id[t] for t in chain if t in by_id), None)
+
+
+async def closed_predecessor(tenant_id: int, slug: str) -> dict[str, Any] | None:
+    """The deactivated organisation ``slug`` whose visitors this active organisation now
+    receives (it is its nearest active ancestor), for the notice on its page; else None."""
+    if not slug:
+        return None
+    closed = await Tenant.select(Tenant.id, Tenant.name, Tenant.active).where(Tenant.slug == slug[:64]).first()
+    if closed is None or closed["active"]:
+        return None
+    heir = await nearest_active_ancestor(closed["id"])
+    return {"name": closed["name"]} if heir and heir["id"] == tenant_id else None
 
 
 DISTRIBUTION_FIELDS = ["count", "day"]
@@ -274,8 +487,18 @@ async def create_entry(form: Form, user_id: int | None) -> int:
     return await _add_entry(form["kind"], _day(form), int(form["count"]), form["notes"], user_id)
 
 
-async def delete_entry(entry_id: int) -> None:
-    await OutreachEntry.delete().where(OutreachEntry.id == entry_id)
+def entry_name(row: OutreachEntry) -> str:
+    """How staff name an outreach entry: date, kind and count."""
+    return f"{row.day.isoformat()} · {ENTRY_KIND_LABELS[row.kind]} · {row.quantity}"
+
+
+async def delete_entry(row: OutreachEntry, user_id: int | None) -> int:
+    """Remove an entry of the outreach log, restorable for a while."""
+    return await undo.remove(row, label=entry_name(row), user_id=user_id)
+
+
+async def restore_entry(removed_id: Any) -> int:
+    return await undo.restore(OutreachEntry, removed_id)
 
 
 async def recent_entries(limit: int = 50) -> list[dict[str, Any]]:

@@ -39,6 +39,9 @@ class InfoCard(TenantScoped, Table):
     published = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+    # A deleted card stays as a row: its printed QR code keeps leading to the
+    # organisation (uncounted), and staff can restore it.
+    deleted_at = Timestamptz(null=True, default=None)
 
 
 class EntryKind(str, Enum):

@@ -115,3 +115,27 @@ async def test_signing_in_gives_a_new_session_id(client, world):
     async with AsyncTestClient(app=create_app(), base_url="http://testserver.local") as thief:
         thief.cookies.set("tiaojie_session", before)
         assert (await thief.get("/manage/district-a/", follow_redirects=False)).status_code == 303
+
+
+async def test_admin_of_a_deactivated_organisation_is_told_why_and_what_to_do(client, world):
+    from tenants.tables import Tenant
+
+    from app.outreach.tables import Hotline
+    from tenants.scope import tenant_scope
+
+    city = world.tenants["city"]["id"]
+    with tenant_scope(city):
+        await Hotline(tenant=city, label="市调处中心", number="0513-88101234", position=10).save()
+    await Tenant.update({Tenant.active: False}).where(Tenant.slug == "ent-a")
+    resp = await login(client, world.users["ent_a_admin"])
+    assert resp.status_code == 303 and resp.headers["location"] == "/account/organisations"
+    page = (await client.get("/account/organisations")).text
+    assert "ent-a name has been deactivated by the city center." in page
+    assert "To reopen it, or to move your account to another organisation, contact the city center." in page
+    assert 'href="/o/city/">city name</a>' in page and 'href="tel:051388101234">0513-8810 1234<' in page
+    # Someone who still has an active organisation lands on its console as before.
+    await client.post("/logout", data={"_csrf_token": client.cookies.get("tiaojie_csrf")})
+    resp = await login(client, world.users["a_staff"])
+    assert resp.headers["location"] == "/manage/district-a/"
+    page = (await client.get("/account/organisations")).text
+    assert 'href="/manage/district-a/">district-a name</a>' in page and "deactivated" not in page

@@ -23,7 +23,7 @@ def test_staff_sees_why_a_message_failed_and_retries_it(page: Page, base_url: st
     # The status filter swaps the list in place (htmx) and the URL follows.
     page.locator(".status-filter").get_by_role("link", name="发送失败").click()
     expect(page).to_have_url(base_url + "/manage/chengdong/notifications?status=failed")
-    expect(page.locator("#outbox")).to_contain_text("550 5.1.1 mailbox unavailable")
+    expect(page.locator("#outbox")).to_contain_text("邮件服务器拒收这个地址：地址可能有误或已停用。")
     expect(page.locator("#outbox")).not_to_contain_text("li.ming@example.cn")
     page.get_by_role("button", name="重发").first.click()
     expect(page.locator(".flashes")).to_contain_text("该消息将重新发送。")

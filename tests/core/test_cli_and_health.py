@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from app.accounts.tables import User
-from app.directory.demo import DEMO_ACCOUNTS
+from app.directory.demo import DEMO_ACCOUNTS, all_demo_accounts
 from tenants.scope import unscoped
 from tenants.tables import Membership, Tenant
 from tests.support import redis_sync
@@ -25,7 +25,11 @@ async def test_demo_seed_is_deterministic_and_idempotent():
     first = tiaojie("demo", "seed")
     assert first.returncode == 0, first.stderr
     counts = (await Tenant.count(), await User.count(), await _membership_count())
-    assert counts[0] >= 1 + 12 + 30 and counts[1] == len(DEMO_ACCOUNTS)
+    assert counts[0] >= 1 + 12 + 30 and counts[1] == len(all_demo_accounts()) > len(DEMO_ACCOUNTS)
+    # Every organisation has an administrator (who can fill in its public profile).
+    with unscoped("test checks every organisation's administrators"):
+        administered = {r["tenant"] for r in await Membership.select(Membership.tenant).where(Membership.role == "admin")}
+    assert administered == {r["id"] for r in await Tenant.select(Tenant.id)}
     kinds = {r["kind"] for r in await Tenant.select(Tenant.kind)}
     assert kinds == {"city_center", "district_center", "enterprise_committee", "chamber_org", "union"}
     assert await Tenant.exists().where((Tenant.slug == "city") & (Tenant.kind == "city_center"))

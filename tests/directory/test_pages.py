@@ -7,7 +7,7 @@ from tests.support import csrf_token, login
 
 
 async def test_portal_lists_organisations_grouped_by_district(client, world):
-    resp = await client.get("/")
+    resp = await client.get("/", params={"all": "1"})
     assert resp.status_code == 200
     text = resp.text
     assert "district-a name" in text and "ent-a name" in text and "union-a name" in text
@@ -15,6 +15,23 @@ async def test_portal_lists_organisations_grouped_by_district(client, world):
     assert results.index("district-a name") < results.index("ent-a name")  # grouped under 甲镇
     assert "<h3>甲镇</h3>" in results and "<h3>乙镇</h3>" in results
     assert "Who should I contact?" in text
+
+
+async def test_the_portal_asks_for_a_district_before_listing_everyone(client, world):
+    text = (await client.get("/")).text
+    results = text[text.index('id="results"'):]
+    assert "ent-a name" not in results and "district-a name" not in results  # no list of everyone yet
+    assert '<a href="/?district=%E7%94%B2%E9%95%87">甲镇 <span class="count">2</span></a>' in results
+    assert '<a href="/?city=1">City level <span class="count">2</span></a>' in results
+    assert '<a href="/?all=1">Show all 5 organisations</a>' in results
+    # What people come for, one tap each, and only links that lead somewhere.
+    needs = text[text.index('class="needs"'):text.index("</nav>", text.index('class="needs"'))]
+    assert 'href="/hotlines"' in needs and 'href="#who"' in needs and 'href="/?kind=district_center"' in needs
+    district = (await client.get("/", params={"district": "甲镇"})).text
+    assert "district-a name" in district and "ent-a name" in district and "district-b name" not in district
+    city = (await client.get("/", params={"city": "1"})).text
+    listed = city[city.index('id="results"'):]
+    assert "city name" in listed and "union-a name" in listed and "district-a name" not in listed
 
 
 async def test_portal_filters_by_kind_district_and_words(client, world):
@@ -89,4 +106,43 @@ async def test_admin_edits_profile_with_validation_and_audit(client, world):
         entry = await AuditEntry.objects().where(AuditEntry.action == "tenant.profile_updated").first()
     assert entry is not None and entry.detail and "address" in entry.detail
     audit = await client.get("/manage/district-a/audit")
-    assert "tenant.profile_updated" in audit.text
+    assert "a_admin changed the public profile: Address, Reception phone." in audit.text
+    assert "tenant.profile_updated" not in audit.text  # staff read sentences, not codes
+
+
+async def test_a_page_without_contact_details_says_whom_to_ask(client, world):
+    from app.outreach.tables import Hotline
+    from tenants.scope import tenant_scope
+
+    a = world.tenants["a"]["id"]
+    with tenant_scope(a):
+        await Hotline(tenant=a, label="调解热线", number="0513-88881234").save()
+    await Tenant.update({Tenant.address: ""}).where(Tenant.slug == "ent-a")
+    page = (await client.get("/o/ent-a/")).text
+    notice = page[page.index('class="notice ask-parent"'):]
+    notice = notice[:notice.index("</p>")]
+    assert "has not published all its contact details yet" in notice
+    assert 'href="/o/district-a/"' in notice and 'href="tel:051388881234">0513-8888 1234<' in notice
+    urgent = page[page.index('class="urgent"'):]
+    assert urgent.index("Urgent? Call district-a name") < urgent.index("tel:051388881234") < urgent.index("</p>")
+    # With its own address and number, no notice.
+    await Tenant.update({Tenant.address: "甲镇 1 号", Tenant.reception_phone: "13812345678"}).where(Tenant.slug == "ent-a")
+    from app.core.pagecache import bump
+
+    await bump()  # as every change through the app does
+    assert "ask-parent" not in (await client.get("/o/ent-a/")).text
+
+
+async def test_staff_dashboard_says_who_can_change_the_profile(client, world):
+    from tests.support import login
+
+    await login(client, world.users["a_staff"])
+    page = (await client.get("/manage/district-a/")).text
+    assert "Only an administrator can change the public profile: ask a_admin." in page
+    from tenants.scope import tenant_scope
+    from tenants.tables import Membership
+
+    with tenant_scope(world.tenants["a"]["id"]):
+        await Membership.delete().where(Membership.role == "admin")
+    page = (await client.get("/manage/district-a/")).text
+    assert "This organisation has no administrator yet" in page and "Ask the city center to appoint one." in page

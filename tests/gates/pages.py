@@ -17,6 +17,7 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/o/{slug:str}": [(None, "/o/chengdong/"), (None, "/o/city/")],
     "/login": [(None, "/login")],
     "/account/password": [(DISTRICT_STAFF, "/account/password")],
+    "/account/organisations": [(DISTRICT_STAFF, "/account/organisations")],
     "/manage/{slug:str}": [(DISTRICT_STAFF, "/manage/chengdong/"), (UNION_REP, "/manage/union-city/")],
     "/manage/{slug:str}/settings": [(DISTRICT_ADMIN, "/manage/chengdong/settings")],
     "/manage/{slug:str}/audit": [(DISTRICT_ADMIN, "/manage/chengdong/audit")],

@@ -48,6 +48,7 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/logout"): "login",
     ("GET", "/account/password"): "login",
     ("POST", "/account/password"): "login",
+    ("GET", "/account/organisations"): "login",
     ("GET", "/manage/{slug:str}"): "tenant:member",
     ("GET", "/manage/{slug:str}/settings"): "tenant:admin",
     ("POST", "/manage/{slug:str}/settings"): "tenant:admin",
@@ -78,13 +79,18 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/manage/{slug:str}/cards"): "tenant:staff",
     ("GET", "/manage/{slug:str}/cards/new"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/new"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/cards/fit"): "tenant:staff",
     ("GET", "/manage/{slug:str}/cards/{card_id:str}/edit"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/{card_id:str}/edit"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/{card_id:str}/delete"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/cards/{card_id:str}/restore"): "tenant:staff",
     ("POST", "/manage/{slug:str}/cards/{card_id:str}/distributed"): "tenant:staff",
     ("GET", "/manage/{slug:str}/outreach"): "tenant:staff",
     ("POST", "/manage/{slug:str}/outreach"): "tenant:staff",
     ("POST", "/manage/{slug:str}/outreach/{entry_id:str}/delete"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/hotlines/restore/{removed_hotline_id:int}"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/outreach/restore/{removed_entry_id:int}"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/members/restore/{removed_member_id:int}"): "tenant:admin",
     ("GET", "/city/tenants/new"): "city:admin",
     ("POST", "/city/tenants/new"): "city:admin",
     ("GET", "/city/tenants/{slug:str}/edit"): "city:admin",
@@ -261,6 +267,8 @@ async def _broadcast_id(world: World, target: str | None) -> str:
 PARAM_SAMPLES["broadcast_id"] = _broadcast_id
 PARAM_SAMPLES["register"] = _register
 PARAM_SAMPLES["token"] = _upload_token
+
+
 async def _feedback_item_id(world: World, target: str | None) -> str:
     """District-a's sample is an item sent to its enterprise committee and escalated to it:
     the receiving tenant's staff read it under their own slug, like any of their items."""
@@ -272,6 +280,40 @@ async def _feedback_item_id(world: World, target: str | None) -> str:
 
 
 PARAM_SAMPLES["item_id"] = _feedback_item_id
+
+
+async def _removed(world: World, target: str | None, table, make_row) -> str:
+    """A removal (app.undo) of a fresh row of the target tenant, ready to be restored."""
+    from app.undo.service import remove
+    from tenants.scope import tenant_scope
+
+    row_id = int(await make_row(world, target))
+    with tenant_scope(world.tenants[target or "b"]["id"]):
+        row = await table.objects().where(table.id == row_id).first()
+        return str(await remove(row, label="sample", user_id=None))
+
+
+async def _removed_hotline_id(world: World, target: str | None) -> str:
+    from app.outreach.tables import Hotline
+
+    return await _removed(world, target, Hotline, _hotline_id)
+
+
+async def _removed_entry_id(world: World, target: str | None) -> str:
+    from app.outreach.tables import OutreachEntry
+
+    return await _removed(world, target, OutreachEntry, _entry_id)
+
+
+async def _removed_member_id(world: World, target: str | None) -> str:
+    from tenants.tables import Membership
+
+    return await _removed(world, target, Membership, _member_id)
+
+
+PARAM_SAMPLES["removed_hotline_id"] = _removed_hotline_id
+PARAM_SAMPLES["removed_entry_id"] = _removed_entry_id
+PARAM_SAMPLES["removed_member_id"] = _removed_member_id
 PARAM_SAMPLES["notification_id"] = _notification_id
 PARAM_SAMPLES["hotline_id"] = _hotline_id
 PARAM_SAMPLES["card_id"] = _card_id

@@ -1,4 +1,5 @@
-"""Every page passes axe-core (WCAG 2.1 A/AA), fits a 360 px screen, and is valid HTML.
+"""Every page passes axe-core (WCAG 2.1 A/AA), fits a 360 px screen (its tables too: no
+number broken across lines, no text stacked a character per line), and is valid HTML.
 
 Pages come from tests/gates/pages.py, which must list every HTML GET route.
 Forms with errors are checked too: the login form after a bad submission.
@@ -14,7 +15,14 @@ from playwright.sync_api import Browser
 from app.directory.demo import PASSWORD
 from tests.gates.pages import DISTRICT_STAFF, ERROR_PAGES, NOT_PAGES, PAGES
 from tests.gates.test_access_matrix import ROUTES
-from tests.quality import HtmlValidator, format_axe_violations, format_html_errors, horizontal_overflow, run_axe
+from tests.quality import (
+    HtmlValidator,
+    format_axe_violations,
+    format_html_errors,
+    horizontal_overflow,
+    run_axe,
+    table_reading_problems,
+)
 
 
 def test_every_html_page_is_listed():
@@ -120,6 +128,7 @@ def test_pages_are_accessible_fit_phones_and_are_valid_html(browser: Browser, ba
             overflow = horizontal_overflow(page)
             if overflow > 0:
                 problems.append(f"{name}: scrolls {overflow}px sideways at 360px wide")
+            problems.extend(f"{name}: at 360px wide, {p}" for p in table_reading_problems(page))
         if account is None:
             # A form with errors beside its fields.
             page.goto("/login")

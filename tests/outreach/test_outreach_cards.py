@@ -69,13 +69,23 @@ async def test_edit_unpublish_and_delete(client, world):
     assert "新标题" not in public[public.index("<article"):]  # a draft is not public
     await client.post(f"/manage/district-a/cards/{card['id']}/distributed",
                       data={"count": "5", "day": "", "_csrf_token": csrf_token(client)})
-    resp = await client.post(f"/manage/district-a/cards/{card['id']}/delete", data={"_csrf_token": csrf_token(client)},
+    resp = await client.post(f"/manage/district-a/cards/{card['id']}/delete",
+                             data={"_csrf_token": csrf_token(client), "confirmed": "yes"}, follow_redirects=False)
+    assert resp.status_code == 303
+    listing = await client.get("/manage/district-a/cards")
+    assert "Printed copies keep working: their QR code leads to your organisation" in listing.text
+    assert f'action="/manage/district-a/cards/{card["id"]}/edit"' not in listing.text
+    assert f'action="/manage/district-a/cards/{card["id"]}/restore"' in listing.text  # under "Deleted cards"
+    assert (await client.get(f"/manage/district-a/cards/{card['id']}/edit")).status_code == 404
+    assert (await client.get(f"/o/district-a/cards/{card['id']}")).status_code == 404
+    with tenant_scope(world.tenants["a"]["id"]):
+        assert (await InfoCard.select(InfoCard.code).first())["code"] == card["code"]  # the code lives on
+        entries = await OutreachEntry.select(OutreachEntry.kind, OutreachEntry.quantity, OutreachEntry.card)
+    assert entries == [{"kind": "cards", "quantity": 5, "card": card["id"]}]  # the log keeps what was handed out
+    resp = await client.post(f"/manage/district-a/cards/{card['id']}/restore", data={"_csrf_token": csrf_token(client)},
                              follow_redirects=False)
     assert resp.status_code == 303
-    with tenant_scope(world.tenants["a"]["id"]):
-        assert await InfoCard.count() == 0
-        entries = await OutreachEntry.select(OutreachEntry.kind, OutreachEntry.quantity, OutreachEntry.card)
-    assert entries == [{"kind": "cards", "quantity": 5, "card": None}]  # the log keeps what was handed out
+    assert (await client.get(f"/manage/district-a/cards/{card['id']}/edit")).status_code == 200
 
 
 async def test_a_card_of_another_tenant_is_not_found(client, world):
@@ -83,6 +93,7 @@ async def test_a_card_of_another_tenant_is_not_found(client, world):
     await login(client, world.users["a_admin"])
     assert (await client.get(f"/manage/district-a/cards/{foreign['id']}/edit")).status_code == 404
     for action, data in (("edit", _data(client, title="taken")), ("delete", {"_csrf_token": csrf_token(client)}),
+                         ("restore", {"_csrf_token": csrf_token(client)}),
                          ("distributed", {"count": "3", "_csrf_token": csrf_token(client)})):
         resp = await client.post(f"/manage/district-a/cards/{foreign['id']}/{action}", data=data)
         assert resp.status_code == 404, action
@@ -165,10 +176,46 @@ async def test_scanning_counts_and_redirects_to_the_tenant(client, world):
     assert rows == [{"tenant": world.tenants["a"]["id"], "metric": "qr_scan", "ref": card["id"], "hits": 2}]
 
 
-async def test_codes_of_inactive_organisations_do_not_resolve(client, world):
-    card = await _card(world.tenants["b"]["id"])
-    await Tenant.update({Tenant.active: False}).where(Tenant.slug == "district-b")
-    assert (await client.get(f"/q/{card['code']}", follow_redirects=False)).status_code == 404
+def _scans() -> int:
+    return sum(int(v) for k, v in redis_sync().hgetall(LIVE_KEY).items() if b"qr_scan" in k)
+
+
+async def test_codes_of_unpublished_and_deleted_cards_still_lead_to_the_organisation(client, world):
+    card = await _card(world.tenants["a"]["id"])
+    await login(client, world.users["a_staff"])
+    resp = await client.post(f"/manage/district-a/cards/{card['id']}/edit", data=_data(client, published=""),
+                             follow_redirects=False)
+    assert resp.status_code == 303
+    assert "saved as a draft" in (await client.get("/manage/district-a/cards")).text  # staff are told
+    for _ in range(2):
+        resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
+        assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/"
+    assert _scans() == 0  # not counted while a draft
+    await client.post(f"/manage/district-a/cards/{card['id']}/delete",
+                      data={"_csrf_token": csrf_token(client), "confirmed": "yes"})
+    resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/"
+    assert _scans() == 0
+
+
+async def test_codes_of_inactive_organisations_lead_to_the_nearest_active_parent(client, world):
+    card = await _card(world.tenants["ent_a"]["id"])
+    await Tenant.update({Tenant.active: False}).where(Tenant.slug == "ent-a")
+    resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/?closed=ent-a"
+    assert _scans() == 0
+    page = await client.get(resp.headers["location"])
+    assert page.status_code == 200
+    assert "The card you scanned is from ent-a name, which no longer takes requests here." in page.text
+    # The notice only names a deactivated organisation this one took over from.
+    for closed in ("ent-a", "district-b", "no-such-org", "x" * 300):
+        other = await client.get("/o/district-b/", params={"closed": closed})
+        assert other.status_code == 200 and "The card you scanned" not in other.text
+    # Parent deactivated too: the city center takes over.
+    await Tenant.update({Tenant.active: False}).where(Tenant.slug == "district-a")
+    resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
+    assert resp.headers["location"] == "/o/city/?closed=ent-a"
+    assert "The card you scanned is from ent-a name" in (await client.get(resp.headers["location"])).text
 
 
 def test_scan_goes_to_the_feedback_mailbox_once_it_exists():
@@ -190,3 +237,49 @@ async def test_one_address_cannot_inflate_scan_counts(client, world, monkeypatch
         assert resp.status_code == 303  # the visitor always gets where the card points
     live = redis_sync().hgetall(LIVE_KEY)
     assert sum(int(v) for k, v in live.items() if b"qr_scan" in k) == 3
+
+
+async def test_a_card_too_long_for_a6_is_refused_beside_the_text(client, world):
+    """The issue's card: a 400-character text and 6 contact lines, both within their own
+    limits, would print with the QR code cut off."""
+    await login(client, world.users["a_staff"])
+    body = "工资拖欠、劳动合同、社会保险、工伤等劳动争议，可以免费申请调解。" * 13
+    body = body[:400]
+    lines = "\n".join(f"第{i}行：海安市城东镇东海大道 9 号 便民服务中心一楼" for i in range(6))
+    resp = await client.post("/manage/district-a/cards/new", data=_data(client, body=body, contact_lines=lines))
+    assert resp.status_code == 422
+    error = resp.text[resp.text.index('id="f-body-error"'):]
+    assert "This is too long for an A6 card with its QR code" in error[:300]
+    assert body in resp.text  # nothing typed is lost
+    assert 'class="card-fit too-long"' in resp.text
+    with unscoped("test"):
+        assert await InfoCard.count() == 0
+    # What fits is accepted, and the form says how much of the card it takes.
+    ok = await client.post("/manage/district-a/cards/new", data=_data(client, body=body[:120], contact_lines=lines[:60]),
+                           follow_redirects=False)
+    assert ok.status_code == 303
+
+
+async def test_the_fit_meter_answers_htmx_as_staff_type(client, world):
+    await login(client, world.users["a_staff"])
+    short = await client.post("/manage/district-a/cards/fit", data=_data(client, body="免费调解。"),
+                              headers={"HX-Request": "true"})
+    assert short.status_code == 200 and short.text.lstrip().startswith('<div id="card-fit" class="card-fit fits"')
+    assert "Fits on an A6 card" in short.text and "<html" not in short.text
+    long = await client.post("/manage/district-a/cards/fit", data=_data(client, body="字" * 400),
+                             headers={"HX-Request": "true"})
+    assert 'class="card-fit too-long"' in long.text and "Too long for an A6 card" in long.text
+    with unscoped("test"):
+        assert await InfoCard.count() == 0  # nothing is saved
+
+
+def test_the_fit_model_counts_every_kind_of_text():
+    base = service.card_fit("甲镇调解中心", "标题", "", "", [])
+    assert base.fits and base.percent < 30
+    assert not service.card_fit("甲镇调解中心", "标题", "", "字" * 400, []).fits
+    assert not service.card_fit("甲镇调解中心", "题" * 100, "", "字" * 200, []).fits
+    assert not service.card_fit("甲镇调解中心", "标题", "", "字" * 150, ["一" * 40] * 6).fits
+    assert service.card_fit("甲镇调解中心", "标题", "工人", "字" * 150, ["电话 0513-88881234"] * 3).fits
+    # A long unbroken address (a URL) takes the lines it would take printed.
+    url = service.card_fit("x", "t", "", "", ["https://example.cn/" + "a" * 60])
+    assert url.used_mm > service.card_fit("x", "t", "", "", ["https://example.cn/"]).used_mm

@@ -75,8 +75,13 @@ async def test_edit_and_delete_a_hotline(client, world):
     with tenant_scope(world.tenants["a"]["id"]):
         row = await Hotline.select().where(Hotline.id == hid).first()
     assert (row["label"], row["number"]) == ("新标签", "13912345678")
-    gone = await client.post(f"/manage/district-a/hotlines/{hid}/delete", data={"_csrf_token": csrf_token(client)},
-                             follow_redirects=False)
+    asked = await client.post(f"/manage/district-a/hotlines/{hid}/delete", data={"_csrf_token": csrf_token(client)},
+                              follow_redirects=False)
+    assert asked.status_code == 200 and "Remove the hotline “新标签 · 139 1234 5678”?" in asked.text
+    with unscoped("test"):
+        assert await Hotline.count() == 1  # asked, not done
+    gone = await client.post(f"/manage/district-a/hotlines/{hid}/delete",
+                             data={"_csrf_token": csrf_token(client), "confirmed": "yes"}, follow_redirects=False)
     assert gone.status_code == 303
     with unscoped("test"):
         assert await Hotline.count() == 0
@@ -116,7 +121,7 @@ async def test_public_page_lists_hotlines_in_order_with_an_urgent_hint(client, w
     urgent = page[page.index('class="urgent"'):]
     assert urgent.index("Urgent? Call") < urgent.index("tel:051388881234") < urgent.index("</p>")
     assert '<meta property="og:title" content="district-a name">' in page
-    assert "Hotline 0513-88881234" in page[page.index('name="description"'):page.index('name="description"') + 300]
+    assert "Hotline 0513-8888 1234" in page[page.index('name="description"'):page.index('name="description"') + 300]
     # Without any number the hint points at the national hotline.
     other = (await client.get("/o/district-b/")).text
     assert 'class="urgent"' in other and 'href="tel:12333"' in other[other.index('class="urgent"'):][:400]
@@ -144,3 +149,43 @@ async def test_inactive_organisations_hotlines_are_hidden(client, world):
     await _hotline(world.tenants["b"]["id"], "乙镇热线", "13812345678")
     await Tenant.update({Tenant.active: False}).where(Tenant.slug == "district-b")
     assert "乙镇热线" not in (await client.get("/hotlines")).text
+
+
+async def test_full_width_input_is_accepted_and_shown_grouped(client, world):
+    await login(client, world.users["a_staff"])
+    resp = await client.post("/manage/district-a/hotlines",
+                             data=_data(client, number="０５１３－８８８８１２３４"), follow_redirects=False)
+    assert resp.status_code == 303
+    resp = await client.post("/manage/district-a/hotlines",
+                             data=_data(client, number="400-123-4567", label="服务热线"), follow_redirects=False)
+    assert resp.status_code == 303
+    with tenant_scope(world.tenants["a"]["id"]):
+        assert sorted(r["number"] for r in await Hotline.select(Hotline.number)) == ["0513-88881234", "4001234567"]
+    listing = await client.get("/manage/district-a/hotlines")
+    assert '<a href="tel:051388881234">0513-8888 1234</a>' in listing.text
+    assert '<a href="tel:4001234567">400-123-4567</a>' in listing.text
+    public = await client.get("/o/district-a/")
+    assert "0513-8888 1234" in public.text and "400-123-4567" in public.text
+
+
+async def test_the_same_number_twice_is_refused_with_a_clear_message(client, world):
+    await login(client, world.users["a_staff"])
+    first = await client.post("/manage/district-a/hotlines", data=_data(client), follow_redirects=False)
+    assert first.status_code == 303
+    again = await client.post("/manage/district-a/hotlines",
+                              data=_data(client, number="0513 8888 1234", label="夜间热线"))
+    assert again.status_code == 422
+    assert 'id="f-number-error"' in again.text
+    assert "This number is already listed as “调解热线”. Edit that hotline instead." in again.text
+    assert 'value="夜间热线"' in again.text  # nothing typed is lost
+    with tenant_scope(world.tenants["a"]["id"]):
+        assert await Hotline.count() == 1
+        hotline_id = (await Hotline.select(Hotline.id).first())["id"]
+    # Saving the hotline itself with its own number is not a duplicate.
+    edit = await client.post(f"/manage/district-a/hotlines/{hotline_id}/edit",
+                             data=_data(client, label="调解热线（白天）"), follow_redirects=False)
+    assert edit.status_code == 303
+    # Another organisation may publish the same number (e.g. a shared district line).
+    await login(client, world.users["b_staff"])
+    other = await client.post("/manage/district-b/hotlines", data=_data(client), follow_redirects=False)
+    assert other.status_code == 303

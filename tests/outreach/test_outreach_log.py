@@ -18,7 +18,7 @@ def _entry(client, **values):
 
 
 def _row(html: str, month: str) -> list[str]:
-    row = re.search(rf'<tr><th scope="row">{month}</th>(.*?)</tr>', html).group(1)
+    row = re.search(rf'<tr><th scope="row" class="nowrap">{month}</th>(.*?)</tr>', html).group(1)
     return re.findall(r"<td>(\d+)</td>", row)
 
 
@@ -65,8 +65,8 @@ async def test_entries_of_another_tenant_cannot_be_removed(client, world):
     assert resp.status_code == 404
     await client.post("/logout", data={"_csrf_token": csrf_token(client)})
     await login(client, world.users["b_staff"])
-    resp = await client.post(f"/manage/district-b/outreach/{entry.id}/delete", data={"_csrf_token": csrf_token(client)},
-                             follow_redirects=False)
+    resp = await client.post(f"/manage/district-b/outreach/{entry.id}/delete",
+                             data={"_csrf_token": csrf_token(client), "confirmed": "yes"}, follow_redirects=False)
     assert resp.status_code == 303
     with unscoped("test"):
         assert await OutreachEntry.count() == 0

@@ -62,7 +62,7 @@ async def test_roles_change_but_the_last_admin_stays(client, world):
                              data={"role": "staff", "_csrf_token": csrf_token(client)})
     assert last.status_code == 422 and "at least one admin" in last.text
     removed = await client.post(f"/manage/district-a/members/{staff_id}/remove",
-                                data={"_csrf_token": csrf_token(client)}, follow_redirects=False)
+                                data={"_csrf_token": csrf_token(client), "confirmed": "yes"}, follow_redirects=False)
     assert removed.status_code == 303
     with tenant_scope(world.tenants["a"]["id"]):
         assert await Membership.count() == 1
