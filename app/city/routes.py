@@ -8,15 +8,20 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from app.audit.sentences import describe
 from app.audit.service import client_ip, record
 from app.city import broadcasts, coverage, health
 from app.city.console import city_center, city_scope
 from app.core.render import flash, render
 from app.db import atomic
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from tenants import tree
 from tenants.guards import city_access, tenant_access
 from tenants.tables import KIND_LABELS
+
+describe("broadcast.sent", _l("%(who)s sent the notice “%(target)s” to %(orgs)s organisations (%(people)s people)."),
+         lambda d, n: {"orgs": d.get("organisations", 0), "people": d.get("people", 0)})
 
 
 def _charts(points: list[dict]) -> list[dict]:

@@ -22,6 +22,7 @@ from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
 from app import i18n
+from app.audit.sentences import describe
 from app.audit.service import client_ip, record
 from app.core.forms import Form
 from app.core.pagecache import serve_cached
@@ -30,6 +31,7 @@ from app.db import atomic
 from app.feedback import limits, schemas, service, tracking, workdays
 from app.feedback.tables import CATEGORY_LABELS, STATUS_LABELS
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
 from app.outreach.routes import public_base
 from app.settings import get_settings
@@ -243,6 +245,22 @@ def _tracked_page(request: Request, form: Form, tracked: service.Tracked, token:
 # --- the staff inbox ----------------------------------------------------------------
 
 
+def _status(code: object) -> str:
+    return str(STATUS_LABELS.get(code, code or ""))
+
+
+# The audit log names the message by its tracking code, never its text (privacy).
+describe("feedback.status_changed", _l("%(who)s moved message %(target)s from “%(from)s” to “%(to)s”."),
+         lambda d, n: {"from": _status(d.get("from")), "to": _status(d.get("to"))})
+describe("feedback.assigned", _l("%(who)s assigned message %(target)s to %(member)s."),
+         lambda d, n: {"member": n.user(d["assignee_user_id"]) if d.get("assignee_user_id") else _("nobody")})
+describe("feedback.replied", _l("%(who)s replied to message %(target)s."))
+describe("feedback.noted", _l("%(who)s added an internal note to message %(target)s."))
+describe("feedback.escalated", _l("%(who)s passed message %(target)s on to %(org)s."),
+         lambda d, n: {"org": d.get("to") or n.tenant(None)})
+describe("feedback.settings_updated", _l("%(who)s changed the feedback mailbox's settings."))
+
+
 async def _audit(request: Request, action: str, item: dict[str, Any] | str, detail: dict[str, Any] | None = None) -> None:
     code = item if isinstance(item, str) else item["code_display"]
     await record(request.scope["user"], action, tenant_id=_tenant(request)["id"], target=code,
@@ -323,7 +341,7 @@ async def item_assign(request: Request, slug: FromPath[str], item_id: FromPath[s
         if value and not value.isdigit():
             raise service.FeedbackError("assignee", _("Choose a staff member of this organisation."))
         name = await service.assign(item["id"], int(value) if value else None, user.id)
-        await _audit(request, "feedback.assigned", item, {"assignee_id": int(value) if value else None})
+        await _audit(request, "feedback.assigned", item, {"assignee_user_id": int(value) if value else None})
         return (_("“%(code)s” is assigned to %(name)s.", code=item["code_display"], name=name) if name
                 else _("“%(code)s” is assigned to nobody.", code=item["code_display"]))
 

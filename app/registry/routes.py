@@ -8,15 +8,29 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from app.audit.sentences import describe
 from app.audit.service import client_ip, record
 from app.city.console import city_scope
 from app.core.forms import Form
 from app.core.render import flash, render
 from app.db import atomic
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.registry import service, sheets
 from app.registry.service import Register
 from tenants.guards import city_access
+
+
+def _register_title(key: object) -> str:
+    register = service.REGISTERS.get(str(key))
+    return str(register.title) if register else ""
+
+
+describe("registry.imported",
+         _l("%(who)s imported “%(target)s” into the register “%(register)s”: %(new)s added, %(changed)s updated, "
+            "%(unchanged)s unchanged."),
+         lambda d, n: {"register": _register_title(d.get("register")), "new": d.get("new", 0),
+                       "changed": d.get("changed", 0), "unchanged": d.get("unchanged", 0)})
 
 
 def _register(key: str) -> Register:

@@ -180,7 +180,7 @@ def _scans() -> int:
     return sum(int(v) for k, v in redis_sync().hgetall(LIVE_KEY).items() if b"qr_scan" in k)
 
 
-async def test_codes_of_unpublished_and_deleted_cards_still_lead_to_the_organisation(client, world):
+async def test_codes_of_unpublished_and_deleted_cards_still_lead_to_the_mailbox(client, world):
     card = await _card(world.tenants["a"]["id"])
     await login(client, world.users["a_staff"])
     resp = await client.post(f"/manage/district-a/cards/{card['id']}/edit", data=_data(client, published=""),
@@ -189,12 +189,12 @@ async def test_codes_of_unpublished_and_deleted_cards_still_lead_to_the_organisa
     assert "saved as a draft" in (await client.get("/manage/district-a/cards")).text  # staff are told
     for _ in range(2):
         resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
-        assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/"
+        assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/feedback"
     assert _scans() == 0  # not counted while a draft
     await client.post(f"/manage/district-a/cards/{card['id']}/delete",
                       data={"_csrf_token": csrf_token(client), "confirmed": "yes"})
     resp = await client.get(f"/q/{card['code']}", follow_redirects=False)
-    assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/"
+    assert resp.status_code == 303 and resp.headers["location"] == "/o/district-a/feedback"
     assert _scans() == 0
 
 
