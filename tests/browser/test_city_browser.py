@@ -56,7 +56,7 @@ def _city_figure(page: Page) -> str:
 def test_city_admin_imports_the_register_and_sees_coverage_move(page: Page, base_url: str):
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, base_url, "city.admin@demo.tiaojie.cn")
-    page.get_by_role("link", name="市级管理").click()
+    page.get_by_role("link", name="市级工作台").click()
     page.locator(".city-nav").get_by_role("link", name="覆盖率").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("建设目标完成情况")
     before = _city_figure(page)
@@ -105,7 +105,7 @@ def test_city_admin_imports_the_register_and_sees_coverage_move(page: Page, base
 def test_city_sends_a_notice_and_sees_who_read_it(page: Page, base_url: str):
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, base_url, "city.admin@demo.tiaojie.cn")
-    page.get_by_role("link", name="市级管理").click()
+    page.get_by_role("link", name="市级工作台").click()
     page.locator(".city-nav").get_by_role("link", name="通知公告").click()
     page.get_by_role("link", name="发布通知").click()
     page.get_by_label("标题").fill("关于参加调解员培训的通知")
@@ -134,7 +134,7 @@ def test_city_sends_a_notice_and_sees_who_read_it(page: Page, base_url: str):
 
     page.context.clear_cookies()
     sign_in(page, base_url, "city.admin@demo.tiaojie.cn")
-    page.get_by_role("link", name="市级管理").click()
+    page.get_by_role("link", name="市级工作台").click()
     page.locator(".city-nav").get_by_role("link", name="通知公告").click()
     page.get_by_role("link", name="关于参加调解员培训的通知").click()
     row = page.locator("table tr").filter(has_text="城东镇劳动人事争议调解中心")
@@ -145,11 +145,11 @@ def test_city_sends_a_notice_and_sees_who_read_it(page: Page, base_url: str):
 def test_city_console_and_the_centers_own_console_link_both_ways(page: Page, base_url: str):
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, base_url, "city.admin@demo.tiaojie.cn")
-    page.get_by_role("link", name="市级管理").click()
+    page.get_by_role("link", name="市级工作台").click()
     page.locator(".city-nav").get_by_role("link", name="本中心工作台").click()
     expect(page).to_have_url(base_url + "/manage/city/")
     page.locator(".tenant-nav").get_by_role("link", name="热线电话").click()
-    page.locator(".tenant-nav").get_by_role("link", name="市级管理").click()
+    page.locator(".tenant-nav").get_by_role("link", name="市级工作台").click()
     expect(page).to_have_url(base_url + "/city/")
     for tab in ("组织运行情况", "名录", "通知公告", "宣传工作", "消息记录", "覆盖率", "概览"):
         page.locator(".city-nav").get_by_role("link", name=tab).click()

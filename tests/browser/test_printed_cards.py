@@ -57,7 +57,7 @@ def _staff(browser: Browser, base_url: str, width: int = 360, locale: str = "zh-
     return context, page
 
 
-def test_a_deleted_cards_printed_code_still_leads_to_the_organisation(browser: Browser, base_url: str):
+def test_a_deleted_cards_printed_code_still_leads_to_the_organisations_mailbox(browser: Browser, base_url: str):
     context, page = _staff(browser, base_url)
     page.goto("/manage/chengdong/cards/new")
     page.get_by_label("标题").fill("旧版宣传卡（测试删除）")
@@ -73,18 +73,20 @@ def test_a_deleted_cards_printed_code_still_leads_to_the_organisation(browser: B
     card = page.locator("section.card", has=page.get_by_role("heading", name="旧版宣传卡（测试删除）"))
     card.get_by_role("button", name="删除旧版宣传卡（测试删除）").click()
     confirm = card.locator(".confirm-box")  # asked first, in place
-    expect(confirm).to_contain_text("已发出的卡片仍然有效：扫码后进入本组织页面，但不再计数。")
+    expect(confirm).to_contain_text("已发出的卡片仍然有效：扫码后进入本组织的意见信箱，但不再计数。")
     confirm.get_by_role("button", name="删除卡片").click()
     flash = page.locator(".flash").first
     expect(flash).to_contain_text("已印制的卡片仍然有效")
     deleted = page.locator("#deleted-h + p + ul")
     expect(deleted).to_contain_text("旧版宣传卡（测试删除）")
 
-    # A worker scans one of the 200 printed copies: still the organisation, not a 404.
+    # A worker scans one of the 200 printed copies: still the organisation's mailbox, not a 404.
     worker = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 740}).new_page()
     response = worker.goto(qr_url)
     assert response is not None and response.status == 200
-    expect(worker.get_by_role("heading", level=1)).to_have_text("城东镇劳动人事争议调解中心")
+    assert worker.url.endswith("/o/chengdong/feedback")
+    expect(worker.get_by_role("heading", level=1)).to_have_text("意见信箱")
+    expect(worker.locator("main")).to_contain_text("城东镇劳动人事争议调解中心")
     worker.context.close()
     context.close()
 
