@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "app.audit.piccolo_app",
         "app.outreach.piccolo_app",
         "app.notifications.piccolo_app",
+        "app.events.piccolo_app",
     ]
 )

@@ -18,6 +18,7 @@ from app.notifications.jobs import (
     deliver_notification,
     sweep_notifications,
 )
+from app.events.jobs import send_event_reminders
 from workers.heartbeat import heartbeat
 
 log = logging.getLogger("tiaojie.worker")
@@ -47,11 +48,13 @@ class WorkerSettings:
         deliver_notification,
         # keep_result=0: the per-tenant job id can be queued again as soon as it is done.
         func(deliver_due_notifications, keep_result=0),
+        send_event_reminders,
     ]
     cron_jobs = [
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
         cron(flush_outreach_counts, second=30, unique=True),
         cron(sweep_notifications, second=30, run_at_startup=True, unique=True),
+        cron(send_event_reminders, second=45, run_at_startup=True, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown
