@@ -27,6 +27,7 @@ from app.manage.routes import ROUTES as MANAGE_ROUTES
 from app.outreach.counters import PageViewMiddleware, stop_view_counting
 from app.outreach.routes import ROUTES as OUTREACH_ROUTES
 from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
+from app.events.routes import ROUTES as EVENT_ROUTES
 from app.settings import get_settings
 from litestar.exceptions import ImproperlyConfiguredException
 
@@ -45,7 +46,7 @@ def route_handlers() -> list:
         include_in_schema=False,
         name="static",
     )
-    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *HEALTH_ROUTES, static]
+    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *EVENT_ROUTES, *HEALTH_ROUTES, static]
 
 
 async def _start_page_versions(app: Litestar) -> None:

@@ -12,6 +12,7 @@ from app.db import atomic
 from app.directory import service
 from tenants import tree
 from app.outreach import service as outreach
+from app.events import service as events
 from app.i18n import gettext as _
 from tenants.guards import PUBLIC, city_access
 from app.core.forms import Form
@@ -59,7 +60,8 @@ async def tenant_public(request: Request, slug: FromPath[str]) -> Response:
         return render(
             request,
             "directory/tenant_public.html",
-            {"org": tenant, "parent": parent, "kinds": kind_labels(), **await outreach.public_space()},
+            {"org": tenant, "parent": parent, "kinds": kind_labels(), **await outreach.public_space(),
+             "upcoming_events": await events.upcoming_for_tenant()},
         )
 
     return await serve_cached(request, page)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import calendar as _calendar
 import secrets
 from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -783,13 +784,16 @@ def _like(text: str) -> str:
     return "%" + text.replace("%", "").replace("_", "").replace("\\", "") + "%"
 
 
+CHECKIN_COLUMNS = (
+    Attendee.id, Attendee.name, Attendee.phone, Attendee.position, Attendee.checked_in_at,
+    Attendee.registration.id.as_alias("registration_id"), Attendee.registration.kind.as_alias("kind"),
+    Attendee.registration.union_tenant.name.as_alias("union_name"),
+)
+
+
 async def checkin_list(event_id: int, q: str = "", limit: int = 300) -> list[dict[str, Any]]:
     """Attendees of confirmed places (never the waitlist), found by name or the end of a phone."""
-    query = Attendee.select(
-        Attendee.id, Attendee.name, Attendee.phone, Attendee.position, Attendee.checked_in_at,
-        Attendee.registration.id.as_alias("registration_id"), Attendee.registration.kind.as_alias("kind"),
-        Attendee.registration.union_tenant.name.as_alias("union_name"),
-    ).where(
+    query = Attendee.select(*CHECKIN_COLUMNS).where(
         (Attendee.event == event_id) & (Attendee.active == True)  # noqa: E712
         & (Attendee.registration.status == CONFIRMED)
     )
@@ -825,11 +829,15 @@ async def set_present(attendee_id: int, present: bool, user_id: int | None) -> d
         Attendee.checked_in_at: clock.now() if present else None,
         Attendee.checked_in_by: user_id if present else None,
     }).where(Attendee.id == attendee_id)
-    return await Attendee.select(
-        Attendee.id, Attendee.name, Attendee.phone, Attendee.position, Attendee.checked_in_at,
-        Attendee.registration.id.as_alias("registration_id"), Attendee.registration.kind.as_alias("kind"),
-        Attendee.registration.union_tenant.name.as_alias("union_name"),
-    ).where(Attendee.id == attendee_id).first()
+    return await checkin_person(attendee_id)
+
+
+async def checkin_person(attendee_id: int) -> dict[str, Any] | None:
+    """One row of the check-in list."""
+    row = await Attendee.select(*CHECKIN_COLUMNS).where(Attendee.id == attendee_id).first()
+    if row is not None:
+        row["phone_tail"] = row["phone"][-4:] if row["phone"] else ""
+    return row
 
 
 CHECKIN_OPENS_HOURS = 3
@@ -953,25 +961,27 @@ async def public_events(*, city_wide: bool, kind: str = "", topic: str = "", dis
     now = clock.now()
     columns = [*EVENT_COLUMNS, Event.tenant.name.as_alias("org_name"), Event.tenant.slug.as_alias("org_slug"),
                Event.tenant.district.as_alias("district")]
-    query = Event.select(*columns).where(Event.tenant.active == True)  # noqa: E712
     bounds = month_range(month) if month else None
-    if bounds:
-        query = query.where((Event.status.is_in(VISIBLE)) & (Event.starts_at >= bounds[0]) & (Event.starts_at < bounds[1]))
-    else:
-        query = query.where((Event.status.is_in([PUBLISHED, EventStatus.cancelled.value])) & (Event.ends_at > now))
-    if kind in KIND_LABELS:
-        query = query.where(Event.kind == kind)
-    if topic in TOPIC_LABELS:
-        query = query.where(Event.topics.like(f"%|{topic}|%"))
-    if district and city_wide:
-        query = query.where(Event.tenant.district == district)
-    query = query.order_by(Event.starts_at).limit(limit)
-    if city_wide:
-        with unscoped("the city calendar lists every organisation's public events"):
-            rows = await query
-    else:
-        rows = await query
+    with _scope(city_wide, "the city calendar lists every organisation's public events"):
+        query = Event.select(*columns).where(Event.tenant.active == True)  # noqa: E712
+        if bounds:
+            query = query.where((Event.status.is_in(VISIBLE)) & (Event.starts_at >= bounds[0])
+                                & (Event.starts_at < bounds[1]))
+        else:
+            query = query.where((Event.status.is_in([PUBLISHED, EventStatus.cancelled.value])) & (Event.ends_at > now))
+        if kind in KIND_LABELS:
+            query = query.where(Event.kind == kind)
+        if topic in TOPIC_LABELS:
+            query = query.where(Event.topics.like(f"%|{topic}|%"))
+        if district and city_wide:
+            query = query.where(Event.tenant.district == district)
+        rows = await query.order_by(Event.starts_at).limit(limit)
     return [describe(r, now) for r in rows]
+
+
+def _scope(city_wide: bool, reason: str):
+    """Across every organisation (``unscoped``) or in the active tenant's scope."""
+    return unscoped(reason) if city_wide else nullcontext()
 
 
 def month_grid(month: str, events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -1015,16 +1025,13 @@ async def upcoming_for_tenant(limit: int = 3) -> list[dict[str, Any]]:
 async def feed_events(city_wide: bool) -> list[dict[str, Any]]:
     """What the iCalendar feeds carry: upcoming and the last 90 days, cancelled ones marked."""
     since = clock.now() - timedelta(days=90)
-    query = Event.select(
-        *EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at, Event.tenant.name.as_alias("org_name"),
-        Event.tenant.slug.as_alias("org_slug"),
-    ).where((Event.status.is_in(VISIBLE)) & (Event.ends_at > since) & (Event.tenant.active == True)).order_by(  # noqa: E712
-        Event.starts_at
-    ).limit(2000)
-    if city_wide:
-        with unscoped("the city-wide calendar feed carries every organisation's events"):
-            return await query
-    return await query
+    with _scope(city_wide, "the city-wide calendar feed carries every organisation's events"):
+        return await Event.select(
+            *EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at, Event.tenant.name.as_alias("org_name"),
+            Event.tenant.slug.as_alias("org_slug"),
+        ).where(
+            (Event.status.is_in(VISIBLE)) & (Event.ends_at > since) & (Event.tenant.active == True)  # noqa: E712
+        ).order_by(Event.starts_at).limit(2000)
 
 
 async def feed_event(event_id: int) -> dict[str, Any] | None:
@@ -1032,3 +1039,116 @@ async def feed_event(event_id: int) -> dict[str, Any] | None:
         *EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at, Event.tenant.name.as_alias("org_name"),
         Event.tenant.slug.as_alias("org_slug"),
     ).where((Event.id == event_id) & (Event.status.is_in(VISIBLE))).first()
+
+
+# --- attendance figures ----------------------------------------------------------------------
+
+HELD = [PUBLISHED, EventStatus.completed.value]
+
+
+def _held(start: datetime, end: datetime, now: datetime):
+    """Attendee rows of events held in [start, end): started in it, over by now, not cancelled."""
+    return ((Attendee.event.status.is_in(HELD)) & (Attendee.event.starts_at >= start)
+            & (Attendee.event.starts_at < end) & (Attendee.event.ends_at <= now))
+
+
+async def _attendance_rows(start: datetime, end: datetime, group_by: Any) -> dict[Any, dict[str, int]]:
+    """{key: {attendees, walk_ins, no_shows}} over events held in the period, grouped by ``group_by``."""
+    now = clock.now()
+    held = _held(start, end, now)
+    present = await Attendee.select(
+        group_by.as_alias("key"), Attendee.registration.kind.as_alias("kind"), Count(Attendee.id, alias="n"),
+    ).where(held & Attendee.checked_in_at.is_not_null()).group_by(group_by, Attendee.registration.kind)
+    missing = await Attendee.select(group_by.as_alias("key"), Count(Attendee.id, alias="n")).where(
+        held & Attendee.checked_in_at.is_null() & (Attendee.active == True)  # noqa: E712
+        & (Attendee.registration.status == CONFIRMED) & (Attendee.registration.kind != RegistrationKind.walk_in.value)
+    ).group_by(group_by)
+    result: dict[Any, dict[str, int]] = {}
+    for row in present:
+        figures = result.setdefault(row["key"], {"attendees": 0, "walk_ins": 0, "no_shows": 0})
+        figures["attendees"] += row["n"]
+        if row["kind"] == RegistrationKind.walk_in.value:
+            figures["walk_ins"] += row["n"]
+    for row in missing:
+        result.setdefault(row["key"], {"attendees": 0, "walk_ins": 0, "no_shows": 0})["no_shows"] += row["n"]
+    return result
+
+
+async def _held_events(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    return await Event.select(Event.id, Event.tenant, Event.starts_at).where(
+        (Event.status.is_in(HELD)) & (Event.starts_at >= start) & (Event.starts_at < end)
+        & (Event.ends_at <= clock.now())
+    )
+
+
+def _month_of(value: datetime) -> str:
+    return _local(value).strftime("%Y-%m")
+
+
+async def monthly_event_figures(start: datetime, end: datetime) -> list[tuple[str, int, str, int]]:
+    """(month, tenant id, key, value) of events held and their attendees, for the outreach
+    figures (keys ``events_held`` and ``event_attendees``). In the active scope, or
+    across tenants inside ``unscoped``."""
+    rows: list[tuple[str, int, str, int]] = []
+    events = await _held_events(start, end)
+    for e in events:
+        rows.append((_month_of(e["starts_at"]), e["tenant"], "events_held", 1))
+    attendance = await _attendance_rows(start, end, Attendee.event)
+    by_id = {e["id"]: e for e in events}
+    for event_id, figures in attendance.items():
+        if event_id in by_id and figures["attendees"]:
+            e = by_id[event_id]
+            rows.append((_month_of(e["starts_at"]), e["tenant"], "event_attendees", figures["attendees"]))
+    return rows
+
+
+async def tenant_attendance(start: datetime, end: datetime) -> dict[str, int]:
+    """The active tenant's events held in the period and their attendance."""
+    events = await _held_events(start, end)
+    totals = {"events_held": len(events), "attendees": 0, "walk_ins": 0, "no_shows": 0}
+    for figures in (await _attendance_rows(start, end, Attendee.tenant)).values():
+        for k in ("attendees", "walk_ins", "no_shows"):
+            totals[k] += figures[k]
+    return totals
+
+
+async def city_attendance(start: datetime, end: datetime) -> dict[str, Any]:
+    """Every organisation's and every union's events held, attendees and no-shows."""
+    from tenants.tree import kind_rank
+
+    with unscoped("the city center sees every organisation's attendance figures"):
+        tenants = await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.district).where(
+            Tenant.active == True  # noqa: E712
+        )
+        events = await _held_events(start, end)
+        by_tenant = await _attendance_rows(start, end, Attendee.tenant)
+        by_union = await _attendance_rows(start, end, Attendee.registration.union_tenant)
+        groups = await Registration.select(
+            Registration.union_tenant, Count(Registration.id, alias="n"),
+        ).where(
+            (Registration.kind == RegistrationKind.group.value) & (Registration.status == CONFIRMED)
+            & (Registration.event.status.is_in(HELD)) & (Registration.event.starts_at >= start)
+            & (Registration.event.starts_at < end) & (Registration.event.ends_at <= clock.now())
+        ).group_by(Registration.union_tenant)
+    held: dict[int, int] = {}
+    for e in events:
+        held[e["tenant"]] = held.get(e["tenant"], 0) + 1
+    empty = {"attendees": 0, "walk_ins": 0, "no_shows": 0}
+    tenants.sort(key=lambda t: (t["district"] != "", t["district"], kind_rank(t["kind"]), t["name"]))
+    districts: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    total = {"events_held": 0, **empty}
+    for t in tenants:
+        figures = {"events_held": held.get(t["id"], 0), **by_tenant.get(t["id"], empty)}
+        if not figures["events_held"]:
+            continue
+        group = districts.setdefault(t["district"], {"rows": [], "subtotal": {"events_held": 0, **empty}})
+        group["rows"].append({**t, **figures})
+        for k in total:
+            group["subtotal"][k] += figures[k]
+            total[k] += figures[k]
+    group_counts = {r["union_tenant"]: r["n"] for r in groups}
+    unions = [
+        {**t, "groups": group_counts.get(t["id"], 0), **by_union.get(t["id"], empty)}
+        for t in tenants if t["kind"] == "union"
+    ]
+    return {"districts": districts, "total": total, "unions": unions}

@@ -24,10 +24,18 @@ def _tenant(request: Request) -> dict:
 @get("/manage/{slug:str}/", opt=tenant_access("member"), name="manage_home")
 async def manage_home(request: Request, slug: FromPath[str]) -> Response:
     member_list = await members.tenant_members()
+    tenant = _tenant(request)
+    union_groups = None
+    if tenant["kind"] == "union":
+        from app.events import service as events
+        from app.events.schemas import REGISTRATION_STATUS_LABELS, labels
+
+        union_groups = (await events.union_groups(tenant["id"]))[:10]
     return render(
         request,
         "manage/home.html",
-        {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS},
+        {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS, "union_groups": union_groups,
+         "reg_statuses": labels(REGISTRATION_STATUS_LABELS) if union_groups is not None else {}},
     )
 
 
