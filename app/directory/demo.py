@@ -170,6 +170,9 @@ async def seed_demo() -> dict[str, int]:
         user = await User.select(User.id).where(User.email == email).first()
         user_id = user["id"] if user else await accounts.create_user(email, password, ACCOUNT_NAMES[email])
         await accounts.add_membership(user_id, ids[slug], role)
+    from app.events.demo import seed_events
+
+    await seed_events(demo_tenants(), ids)
     from app.notifications.demo import seed_demo_notifications
 
     await seed_demo_notifications(ids)

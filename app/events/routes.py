@@ -492,12 +492,12 @@ async def registration_page(request: Request, slug: FromPath[str], token: FromPa
 
 @post("/o/{slug:str}/registrations/{token:str}/cancel", opt={"access": PUBLIC}, name="events_registration_cancel_own")
 async def registration_cancel(request: Request, slug: FromPath[str], token: FromPath[str]) -> Response:
+    org = _public_tenant(request)
     found = await _registration(token)
     reg = found["registration"]
     try:
         await service.cancel_registration(reg["id"])
     except EventError as exc:
-        org = _public_tenant(request)
         return render(request, "events/registration.html", {
             "org": org, "reg": reg, "event": found["event"], "qr": None, "new": False, "token": token,
             "error": exc.message, **_labels(),

@@ -137,7 +137,10 @@ def event_form(data: Any | None = None, initial: dict[str, Any] | None = None) -
     if data is not None:
         form = Form.from_data(data, EVENT_FIELDS)
         form.values["groups_allowed"] = "1" if data.get("groups_allowed") else ""
-        topics = data.getall("topics") if hasattr(data, "getall") else data.get("topics", [])
+        try:
+            topics = data.getall("topics") if hasattr(data, "getall") else data.get("topics", [])
+        except KeyError:  # no topic ticked
+            topics = []
         if isinstance(topics, str):
             topics = [topics]
         form.values["topics"] = "|".join(t for t in topics if isinstance(t, str))
