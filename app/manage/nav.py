@@ -39,17 +39,17 @@ class Section:
 
 
 SECTIONS: list[Section] = [
-    Section("events", _l("Events"), (
+    Section("events", _l("Events and registration"), (
         Entry(_l("Events"), "events", "staff", help=_l("Seminars, case explanations and special sessions; check-in")),
         Entry(_l("Group registrations"), "groups", "union_rep", kinds=("union",),
               help=_l("Register your members for events and see their attendance")),
     )),
-    Section("outreach", _l("Outreach"), (
+    Section("outreach", _l("Publicity"), (
         Entry(_l("Hotlines"), "hotlines", "staff", help=_l("Published phone numbers")),
         Entry(_l("Information cards"), "cards", "staff", help=_l("Printable cards with a QR code")),
         Entry(_l("Outreach"), "outreach", "staff", help=_l("Offline work and monthly figures")),
     )),
-    Section("messages", _l("Messages"), (
+    Section("messages", _l("Messages and inbox"), (
         Entry(_l("Inbox"), "inbox", "member", help=_l("Messages for you")),
         Entry(_l("Messages"), "notifications", "staff", help=_l("Everything sent on behalf of the organisation")),
     )),
