@@ -21,7 +21,7 @@ from app.core.pagecache import serve_cached
 from app.core.render import flash, render
 from app.db import atomic
 from app.events import calendar, clock, schemas, service, sheets
-from app.events.schemas import EventError
+from app.events.schemas import EventError, EventMissing
 from app.events.tables import Attendee, Event, Registration
 from app.i18n import gettext as _
 from app.i18n import ngettext
@@ -423,11 +423,11 @@ async def register(request: Request, slug: FromPath[str], event_id: FromPath[int
         return await _event_page(request, org, event_id, form, status_code=429, error=ngettext(
             "Too many registrations from this connection. Please try again in %(num)s minute.",
             "Too many registrations from this connection. Please try again in %(num)s minutes.", minutes))
-    if await service.public_event(event_id) is None:
-        raise NotFoundException()
     try:
         result = await service.register_individual(event_id, form["name"], form["phone"], form["email"],
                                                    form["employer"], locale=i18n.get_locale())
+    except EventMissing:
+        raise NotFoundException() from None
     except EventError as exc:
         if exc.field in form.values:
             form.error(exc.field, exc.message)

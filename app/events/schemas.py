@@ -70,6 +70,13 @@ class EventError(Exception):
         self.message = message
 
 
+class EventMissing(EventError):
+    """No such event for the public (missing, another tenant's, or a draft): a 404."""
+
+    def __init__(self) -> None:
+        super().__init__("event", _("There is no such event."))
+
+
 def labels(mapping: Mapping[str, Any]) -> dict[str, str]:
     """Translated once per render."""
     return {code: str(label) for code, label in mapping.items()}

@@ -17,13 +17,14 @@ cancelled or moved event makes its stale reminders cancel themselves at delivery
 
 from __future__ import annotations
 
+import asyncio
 import calendar as _calendar
 import secrets
 from collections import OrderedDict
-from contextlib import nullcontext
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, AsyncIterator
 
 from piccolo.query.functions.aggregate import Count
 
@@ -37,6 +38,7 @@ from app.events.schemas import (
     MAX_GROUP,
     TOPIC_LABELS,
     EventError,
+    EventMissing,
     EventValues,
 )
 from app.events.tables import (
@@ -105,6 +107,28 @@ def new_checkin_code() -> str:
 def _is_unique_violation(exc: BaseException) -> bool:
     name = type(exc).__name__
     return "IntegrityError" in name or "UniqueViolation" in name
+
+
+_seat_locks: dict[int, asyncio.Lock] = {}
+
+
+@asynccontextmanager
+async def seat_transaction() -> AsyncIterator[None]:
+    """``atomic()`` for a change of who holds a seat.
+
+    On SQLite such changes also go one at a time within a web process: SQLite admits one
+    writer anyway, and concurrent BEGIN IMMEDIATEs of one process would otherwise queue in
+    SQLite's busy handler, which sleeps up to 100 ms a try. Inside a transaction that is
+    already open (it holds the write lock) no second lock is taken, so nothing waits on itself."""
+    engine = get_engine()
+    if engine.engine_type != "sqlite" or engine.current_transaction.get() is not None:
+        async with atomic():
+            yield
+        return
+    lock = _seat_locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+    async with lock:
+        async with atomic():
+            yield
 
 
 # --- reading events -------------------------------------------------------------------
@@ -184,7 +208,7 @@ async def locked_event(event_id: int) -> dict[str, Any]:
         query = query.lock_rows("UPDATE")
     row = await query.first()
     if row is None:
-        raise EventError("event", _("There is no such event."))
+        raise EventMissing()
     return row
 
 
@@ -464,8 +488,10 @@ async def register_individual(event_id: int, name: str, phone: str, email: str =
     """A person registers for a published event of the active tenant (no account)."""
     now = clock.now()
     try:
-        async with atomic():
+        async with seat_transaction():
             event = await locked_event(event_id)
+            if event["status"] == EventStatus.draft.value:
+                raise EventMissing()  # not public yet
             check_registration_open(event, now)
             if await _phones_taken(event_id, [phone]):
                 raise EventError("phone", _("This mobile number is already registered for this event. "
@@ -524,7 +550,7 @@ async def register_group(union: dict[str, Any], event_id: int, headcount: int, p
     now = clock.now()
     with tenant_scope(event["tenant"]):
         try:
-            async with atomic():
+            async with seat_transaction():
                 locked = await locked_event(event_id)
                 check_registration_open(locked, now)
                 taken = await _phones_taken(event_id, [p for _n, p in people])
@@ -616,7 +642,7 @@ async def cancel_registration(registration_id: int) -> list[int]:
     reg = await Registration.select(Registration.event).where(Registration.id == registration_id).first()
     if reg is None:
         raise EventError("registration", _("There is no such registration."))
-    async with atomic():
+    async with seat_transaction():
         event = await locked_event(reg["event"])
         row = await Registration.select().where(Registration.id == registration_id).first()
         if row["status"] == CANCELLED:
@@ -722,7 +748,7 @@ async def substitute_attendee(union_id: int, group_id: int, attendee_id: int, na
         raise EventError("attendee", _("This person has already been checked in."))
     with tenant_scope(reg["tenant"]):
         try:
-            async with atomic():
+            async with seat_transaction():
                 await locked_event(event["id"])
                 if phone and phone != seat["phone"] and await _phones_taken(event["id"], [phone]):
                     raise EventError("phone", _("This mobile number is already registered for this event."))
@@ -863,7 +889,7 @@ async def add_walk_in(event_id: int, name: str, phone: str, user_id: int | None)
     registered seat (the count of seats is for places promised in advance)."""
     now = clock.now()
     try:
-        async with atomic():
+        async with seat_transaction():
             event = await locked_event(event_id)
             if event["status"] not in (PUBLISHED, EventStatus.completed.value):
                 raise EventError("name", _("Check-in is only for published events."))

@@ -132,6 +132,12 @@ async def test_a_missing_or_foreign_event_is_404(client, world, clock):
     for url in (f"/o/district-a/events/{b_event['id']}", "/o/district-a/events/999999",
                 f"/o/district-a/events/{b_event['id']}/event.ics"):
         assert (await client.get(url)).status_code == 404
+    draft = await make_event(world.tenants["a"]["id"], status="draft")
+    await client.get("/o/district-a/events")
+    for event_id in (b_event["id"], draft["id"], 999999):
+        resp = await client.post(f"/o/district-a/events/{event_id}/register",
+                                 data={"name": "李", "phone": "13800000001", "_csrf_token": csrf_token(client)})
+        assert resp.status_code == 404
     await login(client, world.users["a_staff"])
     assert (await client.get(f"/manage/district-a/events/{b_event['id']}")).status_code == 404
     assert (await client.get(f"/manage/district-a/events/{b_event['id']}/checkin")).status_code == 404

@@ -144,7 +144,7 @@ async def test_after_cancelling_the_same_phone_may_register_again(world, clock):
     ({"registration_closes_at": T0 - timedelta(hours=1)}, "Registration closed on"),
     ({"starts_in": -timedelta(hours=1)}, "Registration closed on"),
     ({"starts_in": -timedelta(hours=5)}, "does not take registrations"),
-    ({"status": "draft"}, "does not take registrations"),
+    ({"status": "draft"}, "There is no such event."),  # not public: the same as missing
     ({"status": "cancelled"}, "This event was cancelled."),
     ({"status": "completed"}, "does not take registrations"),
 ])
