@@ -3,7 +3,9 @@
 Times are written in UTC (``…Z``), which every common calendar app reads and shows in
 its own zone; each entry carries its event page as URL and in the description, a
 stable UID, and a SEQUENCE that grows with every edit, so apps update what they
-imported. A cancelled event stays in the feed with STATUS:CANCELLED.
+imported. A cancelled event stays in the feed with STATUS:CANCELLED. There is no
+ORGANIZER (a calendar address makes some apps treat an entry as an invitation); the
+organisation is named in the description.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def _vevent(row: dict[str, Any], base_url: str) -> VEvent:
     entry.add("dtstart", row["starts_at"].astimezone(timezone.utc))
     entry.add("dtend", row["ends_at"].astimezone(timezone.utc))
     entry.add("summary", row["title"])
-    lines = [str(KIND_LABELS.get(row["kind"], "")), row.get("summary") or ""]
+    lines = [f"{KIND_LABELS.get(row['kind'], '')} · {row['org_name']}", row.get("summary") or ""]
     if row.get("online_url"):
         lines.append(row["online_url"])
     lines.append(url)
@@ -46,7 +48,6 @@ def _vevent(row: dict[str, Any], base_url: str) -> VEvent:
     if location:
         entry.add("location", location)
     entry.add("url", url)
-    entry.add("organizer", f"{base_url}/o/{row['org_slug']}/", parameters={"CN": row["org_name"]})
     entry.add("status", "CANCELLED" if row["status"] == "cancelled" else "CONFIRMED")
     entry.add("sequence", _sequence(row))
     if row.get("updated_at"):
