@@ -174,3 +174,29 @@ def test_calendar_month_view_and_filters_without_reload(page: Page, base_url: st
     page.get_by_role("link", name="下个月").click()
     expect(page.locator(".month-title")).not_to_have_text("")
     _accessible(page)
+
+
+def test_console_menu_is_one_line_on_a_phone_and_grouped_by_role(browser: Browser, base_url: str):
+    page = _phone(browser, base_url).new_page()
+    sign_in(page, base_url, "chengdong.staff@demo.tiaojie.cn")
+    page.goto("/manage/chengdong/events")
+    summary = page.locator(".console-menu summary")
+    expect(summary).to_have_text("菜单 · 活动")
+    box = summary.bounding_box()
+    assert box and box["height"] < 60  # one line, not two thirds of the screen
+    hotlines = page.locator(".console-nav a[href='/manage/chengdong/hotlines']")
+    expect(hotlines).to_be_hidden()
+    summary.focus()
+    page.keyboard.press("Enter")  # a native disclosure: the keyboard opens it
+    expect(hotlines).to_be_visible()
+    sections = page.locator(".console-section-title")
+    expect(sections).to_have_text(["活动与报名", "对外宣传", "消息", "本组织"])
+    expect(page.locator(".console-nav a[href='/manage/chengdong/settings']")).to_have_count(0)  # admins only
+    expect(page.locator(".console-nav a[aria-current=page]")).to_have_text("活动")
+    _accessible(page)
+
+    union = _phone(browser, base_url).new_page()
+    sign_in(union, base_url, "union.rep@demo.tiaojie.cn")
+    union.locator(".console-menu summary").click()
+    expect(union.locator(".console-nav")).to_contain_text("团体报名")
+    expect(union.locator(".console-nav")).not_to_contain_text("热线电话")
