@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test setup catalogs test-tools browser messages serve worker bench-pages clean
+.PHONY: run test setup catalogs test-tools browser ops-tools messages serve worker bench-pages clean
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
@@ -36,7 +36,10 @@ tests/tools/node_modules/.installed: tests/tools/package-lock.json
 	npm ci --prefix tests/tools --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test-tools: browser tests/tools/node_modules/.installed
+ops-tools:
+	bash scripts/ensure-ops-tools.sh
+
+test-tools: browser ops-tools tests/tools/node_modules/.installed
 
 test: setup test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -13,5 +13,7 @@ APP_REGISTRY = AppRegistry(
         "app.outreach.piccolo_app",
         "app.notifications.piccolo_app",
         "app.events.piccolo_app",
+        "app.registry.piccolo_app",
+        "app.city.piccolo_app",
     ]
 )

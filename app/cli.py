@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -161,14 +162,42 @@ def notify_test(tenant_slug: str, email: str, phone: str) -> None:
     click.echo(f"queued notification {notification_id} from {tenant_slug}")
 
 
+def _refuse_unsafe_production() -> None:
+    from app.ops.checks import refuse_unsafe_production
+    from app.settings import ConfigurationError
+
+    try:
+        refuse_unsafe_production()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"))
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int)
 @click.option("--workers", default=lambda: int(os.environ.get("WEB_WORKERS", "2")), type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--metrics-address", default=lambda: os.environ.get("METRICS_ADDRESS", ""),
+              help="host:port for the Prometheus endpoint (keep it private); empty: none.")
+def serve(host: str, port: int, workers: int, metrics_address: str) -> None:
     """Run the production web server (uvicorn, several worker processes)."""
+    from app.ops.logs import configure_logging
+    from app.settings import get_settings
+
+    _refuse_unsafe_production()
+    settings = get_settings()
+    if metrics_address:
+        # Before prometheus_client is imported anywhere: every process writes its
+        # metrics to files there, and the endpoint adds them up.
+        from app.ops.metrics_dir import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings.var_dir / "metrics" / f"web-{port}")
     import uvicorn
 
+    configure_logging("web")
+    if metrics_address:
+        from app.ops.metrics import serve_web_metrics
+
+        serve_web_metrics(metrics_address, settings.database_url)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -177,18 +206,125 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         access_log=False,
+        log_config=None,
         log_level="warning",
+        timeout_graceful_shutdown=20,
     )
 
 
 @main.command()
-def worker() -> None:
+@click.option("--metrics-address", default=lambda: os.environ.get("WORKER_METRICS_ADDRESS", ""),
+              help="host:port for the worker's Prometheus endpoint (keep it private); empty: none.")
+def worker(metrics_address: str) -> None:
     """Run the arq background worker."""
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # one process: its own registry
     from arq.worker import run_worker
 
+    from app.ops.logs import configure_logging
+    from app.ops.metrics import instrument_worker_settings, serve_worker_metrics
+    from app.settings import get_settings
+
+    _refuse_unsafe_production()
+    configure_logging("worker")
     from workers.settings import WorkerSettings
 
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    if metrics_address:
+        serve_worker_metrics(metrics_address, get_settings().database_url)
+    run_worker(instrument_worker_settings(WorkerSettings))  # type: ignore[arg-type]
+
+
+@main.command()
+def check() -> None:
+    """Check the configuration as production start-up would, and whether the database and Redis answer."""
+    from app.ops.checks import production_problems
+    from app.ops.health import readiness
+    from app.settings import get_settings
+
+    settings = get_settings()
+    problems = production_problems(settings)
+    for problem in problems:
+        click.echo(f"{'error' if settings.production else 'note'}: {problem}")
+    ready, report = _run(readiness())
+    for name, status in report.items():
+        click.echo(f"{name}: {status}")
+    if not ready or (settings.production and problems):
+        raise SystemExit(1)
+    click.echo("ready")
+
+
+@main.command("backup")
+@click.option("--to", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the archive.")
+@click.option("--keep", type=int, default=0, help="Keep only the newest N archives in that directory.")
+def backup_command(directory: Path, keep: int) -> None:
+    """Back up the database and the uploaded files into one archive (safe while the site serves)."""
+    from app.ops.backup import OpsError, backup
+
+    try:
+        path = backup(directory, keep or None)
+    except OpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written: {path} ({path.stat().st_size} bytes)")
+
+
+def _use_database(url: str, uploads: Path | None = None) -> None:
+    """Point this command at another database (before anything opens the configured one)."""
+    from app.settings import get_settings
+
+    if url:
+        os.environ["DATABASE_URL"] = url
+    if uploads:
+        os.environ["UPLOADS_DIR"] = str(uploads)
+    get_settings.cache_clear()
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--database", default="", help="Restore into this database instead of DATABASE_URL.")
+@click.option("--uploads", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Restore the uploaded files here instead of UPLOADS_DIR.")
+def restore_command(archive: Path, database: str, uploads: Path | None) -> None:
+    """Restore a backup into a new, empty database (DATABASE_URL or --database) and uploads directory."""
+    from app.ops.backup import OpsError, restore
+
+    _use_database(database, uploads)
+    try:
+        manifest = restore(archive)
+    except OpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored the {manifest['engine']} backup of {manifest['created_at']} "
+               f"and {manifest['uploads_restored']} uploaded files; {manifest['verified']}")
+
+
+@db.command("copy")
+@click.option("--from", "source", default="", help="URL of the database to copy (default: DATABASE_URL).")
+@click.option("--to", "target", default="", help="URL of the new, empty database (default: DATABASE_URL).")
+def db_copy(source: str, target: str) -> None:
+    """Copy every table into another, empty database (moving off SQLite); stop the site first."""
+    from app.ops.backup import OpsError, copy_database
+
+    def progress(table: str, count: int) -> None:
+        click.echo(f"  {table}: {count} rows")
+
+    try:
+        if not source and not target:
+            raise click.UsageError("give --to (copy this database there) or --from (copy that one here)")
+        counts = _run(copy_database(target, source or None, progress))
+    except OpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"copied {sum(counts.values())} rows in {len(counts)} tables; every table's checksum matches")
+
+
+@db.command("fingerprint")
+@click.option("--database", default="", help="Another database than DATABASE_URL.")
+def db_fingerprint(database: str) -> None:
+    """Print every table's row count and content checksum (to compare two databases)."""
+    _use_database(database)
+    from app.ops.data import fingerprint
+
+    result = _run(fingerprint())
+    for table, facts in sorted(result.items()):
+        click.echo(f"{table}\t{facts['rows']}\t{facts['sha256']}")
 
 
 @main.command()
@@ -196,6 +332,9 @@ def worker() -> None:
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int)
 def dev(host: str, port: int) -> None:
     """Run everything for development: embedded Redis (unless REDIS_URL), worker and web server."""
+    if os.environ.get("TIAOJIE_ENV") == "production":
+        raise click.ClickException("tiaojie dev is for development; in production run tiaojie serve and "
+                                   "tiaojie worker (see docs/deploy.md)")
     from app.devserver import run_all
 
     sys.exit(run_all(host, port))

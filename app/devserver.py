@@ -50,6 +50,7 @@ def run_all(host: str, port: int) -> int:
         redis_proc, url = start_embedded_redis()
         children.append(redis_proc)
         env["REDIS_URL"] = url
+        env["TIAOJIE_EMBEDDED_REDIS"] = "1"  # production start-up refuses it (app/ops/checks.py)
         print(f"embedded Redis at {url}")
     python = sys.executable
     children.append(subprocess.Popen([python, "-m", "app.cli", "worker"], env=env))

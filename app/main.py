@@ -28,7 +28,12 @@ from app.outreach.counters import PageViewMiddleware, stop_view_counting
 from app.outreach.routes import ROUTES as OUTREACH_ROUTES
 from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.events.routes import ROUTES as EVENT_ROUTES
+from app.registry.routes import ROUTES as REGISTRY_ROUTES
+from app.city.routes import ROUTES as CITY_ROUTES
 from app.settings import get_settings
+from app.ops.checks import refuse_unsafe_production
+from app.ops.logs import configure_logging
+from app.ops.metrics import RequestMetricsMiddleware
 from litestar.exceptions import ImproperlyConfiguredException
 
 from tenants.guards import PUBLIC, enforce_access, undeclared_routes
@@ -46,7 +51,8 @@ def route_handlers() -> list:
         include_in_schema=False,
         name="static",
     )
-    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *EVENT_ROUTES, *HEALTH_ROUTES, static]
+    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *EVENT_ROUTES, *HEALTH_ROUTES, static,
+            *REGISTRY_ROUTES, *CITY_ROUTES]
 
 
 async def _start_page_versions(app: Litestar) -> None:
@@ -67,7 +73,8 @@ async def _on_shutdown() -> None:
 
 def create_app() -> Litestar:
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    refuse_unsafe_production(settings)
+    configure_logging("web")
     session = LeanSessionConfig(
         key="tiaojie_session",
         max_age=SESSION_MAX_AGE,
@@ -86,7 +93,7 @@ def create_app() -> Litestar:
     )
     app = Litestar(
         route_handlers=route_handlers(),
-        middleware=[RequestBasicsMiddleware, session.middleware, RequestContextMiddleware, PageViewMiddleware],
+        middleware=[RequestBasicsMiddleware, RequestMetricsMiddleware, session.middleware, RequestContextMiddleware, PageViewMiddleware],
         csrf_config=csrf,
         guards=[enforce_access],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -96,6 +103,7 @@ def create_app() -> Litestar:
         on_startup=[start_db, _start_page_versions],
         on_shutdown=[_stop_page_versions, _on_shutdown],
         openapi_config=None,
+        logging_config=None,  # app.ops.logs configures logging (JSON in production)
         debug=False,
     )
     missing = undeclared_routes(app)

@@ -39,6 +39,12 @@ class Settings:
     login_window_seconds: int
     base_url_set: bool = False  # BASE_URL given: printed QR codes use it, else the request's address
     event_registrations_per_address: int = 20  # public event registrations per address in 10 minutes
+    uploads_dir: Path = ROOT / "var" / "uploads"  # files people upload; backed up with the database
+    log_format: str = "text"  # "json" (one object per line) or "text"
+    metrics_address: str = ""  # host:port of the web server's Prometheus endpoint; empty: none
+    worker_metrics_address: str = ""  # host:port of the worker's Prometheus endpoint; empty: none
+    backup_dir: str = ""  # the worker's nightly backup goes here when set
+    backup_keep: int = 14  # backups kept in backup_dir (older ones are deleted)
 
     @property
     def production(self) -> bool:
@@ -101,6 +107,12 @@ def load_settings() -> Settings:
         login_window_seconds=int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
         base_url_set=bool(os.environ.get("BASE_URL")),
         event_registrations_per_address=int(os.environ.get("EVENT_REGISTRATIONS_PER_ADDRESS", "20")),
+        uploads_dir=Path(os.environ.get("UPLOADS_DIR") or var_dir / "uploads"),
+        log_format=os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
+        metrics_address=os.environ.get("METRICS_ADDRESS", ""),
+        worker_metrics_address=os.environ.get("WORKER_METRICS_ADDRESS", ""),
+        backup_dir=os.environ.get("BACKUP_DIR", ""),
+        backup_keep=int(os.environ.get("BACKUP_KEEP", "14")),
     )
 
 

@@ -21,7 +21,12 @@ __all__ = [
     "KIND_LABELS",
     "KIND_ORDER",
     "Tree",
+    "OutsideParentDistrict",
     "ancestor_ids",
+    "child_district",
+    "city_center_id",
+    "district_centers",
+    "district_of",
     "districts",
     "is_in_subtree",
     "kind_rank",
@@ -78,6 +83,36 @@ class Tree:
         return tenant_id == ancestor_id or ancestor_id in self.ancestors(tenant_id)
 
 
+class OutsideParentDistrict(ValueError):
+    """A child organisation named another district than the one its parent lies in."""
+
+    def __init__(self, parent_district: str) -> None:
+        super().__init__(parent_district)
+        self.parent_district = parent_district
+
+
+def child_district(parent_district: str, district: str) -> str:
+    """The district of an organisation placed under a parent in ``parent_district``.
+
+    A child lies inside its parent's district: left blank it inherits it, and any
+    other district is refused (``OutsideParentDistrict``). Under a city-level parent
+    (district "") the child names its own district, or none for a city-level body."""
+    district = (district or "").strip()
+    if not parent_district:
+        return district
+    if not district:
+        return parent_district
+    if district != parent_district:
+        raise OutsideParentDistrict(parent_district)
+    return district
+
+
+async def district_of(tenant_id: int) -> str | None:
+    """The district of one organisation ("" at city level), None when there is no such row."""
+    row = await Tenant.select(Tenant.district).where(Tenant.id == tenant_id).first()
+    return row["district"] if row else None
+
+
 async def load_tree() -> Tree:
     rows = await Tenant.select(Tenant.id, Tenant.parent)
     return Tree({r["id"]: r["parent"] for r in rows})
@@ -98,6 +133,20 @@ async def subtree_ids(tenant_id: int) -> set[int]:
 
 async def is_in_subtree(ancestor_id: int, tenant_id: int) -> bool:
     return (await load_tree()).contains(ancestor_id, tenant_id)
+
+
+async def city_center_id() -> int | None:
+    """The root of the tree: the city center (one per city)."""
+    row = await Tenant.select(Tenant.id).where(Tenant.kind == TenantKind.city_center.value).order_by(Tenant.id).first()
+    return row["id"] if row else None
+
+
+async def district_centers() -> list[dict[str, Any]]:
+    """Every district center, active or not, with what coverage asks of it."""
+    return await Tenant.select(
+        Tenant.id, Tenant.slug, Tenant.name, Tenant.district, Tenant.active,
+        Tenant.reception_window, Tenant.reception_contact,
+    ).where(Tenant.kind == TenantKind.district_center.value).order_by(Tenant.district)
 
 
 async def districts() -> list[str]:

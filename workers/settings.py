@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from arq import cron
 from arq.worker import func
@@ -19,6 +20,8 @@ from app.notifications.jobs import (
     sweep_notifications,
 )
 from app.events.jobs import send_event_reminders
+from app.city.jobs import snapshot_coverage
+from app.ops.backup import backup_cron_jobs
 from workers.heartbeat import heartbeat
 
 log = logging.getLogger("tiaojie.worker")
@@ -49,13 +52,18 @@ class WorkerSettings:
         # keep_result=0: the per-tenant job id can be queued again as soon as it is done.
         func(deliver_due_notifications, keep_result=0),
         send_event_reminders,
+        snapshot_coverage,
     ]
     cron_jobs = [
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
         cron(flush_outreach_counts, second=30, unique=True),
         cron(sweep_notifications, second=30, run_at_startup=True, unique=True),
         cron(send_event_reminders, second=45, run_at_startup=True, unique=True),
+        # Hourly, so a month is never missed while a worker is down; written once per month.
+        cron(snapshot_coverage, minute=20, second=15, run_at_startup=True, unique=True),
+        *backup_cron_jobs(),
     ]
+    timezone = ZoneInfo(get_settings().time_zone)  # cron hours (the nightly backup) are TIME_ZONE's
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings()

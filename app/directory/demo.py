@@ -11,6 +11,7 @@ from typing import Any
 from app.accounts import service as accounts
 from app.accounts.tables import User
 from tenants.tables import Tenant
+from tenants.tree import child_district
 
 PASSWORD = "Tiaojie-demo-2024"
 
@@ -153,9 +154,13 @@ def demo_tenants() -> list[dict[str, Any]]:
 
 async def seed_demo() -> dict[str, int]:
     ids: dict[str, int] = {}
+    district_of: dict[str, str] = {}
     for row in demo_tenants():
         values = {k: v for k, v in row.items() if k != "parent_slug"}
         values["parent"] = ids[row["parent_slug"]] if row["parent_slug"] else None
+        # The tree's rule holds for the demo too: a child lies in its parent's district.
+        values["district"] = child_district(district_of.get(row["parent_slug"] or "", ""), values.get("district", ""))
+        district_of[row["slug"]] = values["district"]
         existing = await Tenant.select(Tenant.id).where(Tenant.slug == row["slug"]).first()
         if existing:
             ids[row["slug"]] = existing["id"]
@@ -176,6 +181,9 @@ async def seed_demo() -> dict[str, int]:
     from app.notifications.demo import seed_demo_notifications
 
     await seed_demo_notifications(ids)
+    from app.city.demo import seed_city
+
+    await seed_city(demo_tenants(), ids)
 
     from app.core.pagecache import bump
 

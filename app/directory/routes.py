@@ -102,8 +102,9 @@ async def _tenant_form_page(request: Request, form, editing=None, status_code: i
 
 
 @get("/city/tenants/new", opt=city_access("admin"), name="city_tenant_new")
-async def city_tenant_new(request: Request, parent: FromQuery[str] = "", kind: FromQuery[str] = "") -> Response:
-    form = service.tenant_form(initial={"parent": parent, "kind": kind})
+async def city_tenant_new(request: Request, parent: FromQuery[str] = "", kind: FromQuery[str] = "",
+                          district: FromQuery[str] = "") -> Response:
+    form = service.tenant_form(initial={"parent": parent, "kind": kind, "district": district.strip()[:100]})
     return await _tenant_form_page(request, form)
 
 

@@ -10,7 +10,8 @@ from app.core.forms import Form
 from app.core.jobs import after_commit
 from app.i18n import gettext as _
 from tenants.tables import Tenant
-from tenants.tree import ALLOWED_PARENTS, KIND_LABELS, KIND_ORDER, kind_rank
+from tenants.tree import ALLOWED_PARENTS, KIND_LABELS, KIND_ORDER, OutsideParentDistrict, child_district, kind_rank
+from tenants.tree import load_tree
 
 TENANT_FIELDS = [
     "slug",
@@ -113,7 +114,9 @@ async def validate_tenant_form(form: Form, editing: dict[str, Any] | None = None
         else:
             parent = None
             if form["parent"].isdigit():
-                parent = await Tenant.select(Tenant.id, Tenant.kind).where(Tenant.id == int(form["parent"])).first()
+                parent = await Tenant.select(Tenant.id, Tenant.kind, Tenant.district).where(
+                    Tenant.id == int(form["parent"])
+                ).first()
             if parent is None or parent["kind"] not in allowed:
                 form.error(
                     "parent",
@@ -122,6 +125,22 @@ async def validate_tenant_form(form: Form, editing: dict[str, Any] | None = None
                 )
             elif editing and parent["id"] == editing["id"]:
                 form.error("parent", _("An organisation cannot belong to itself."))
+            else:
+                _district_under_parent(form, parent)
+    if kind == "district_center" and not form["district"] and "district" not in form.errors:
+        form.error("district", _("A district center needs the name of its district, town or street."))
+
+
+def _district_under_parent(form: Form, parent: dict[str, Any]) -> None:
+    """Left blank, the district is the parent's; another district than the parent's is refused."""
+    try:
+        form.values["district"] = child_district(parent["district"], form["district"])
+    except OutsideParentDistrict as exc:
+        form.error(
+            "district",
+            _("The organisation it belongs to is in %(district)s, so this one must be too. "
+              "Leave the field empty to use %(district)s.", district=exc.parent_district),
+        )
 
 
 def _row_values(form: Form) -> dict[str, Any]:
@@ -139,12 +158,21 @@ async def create_tenant(form: Form) -> int:
 
 
 async def update_tenant(tenant_id: int, form: Form) -> dict[str, Any]:
-    """Apply the form; returns the changed fields as {name: [old, new]}."""
+    """Apply the form; returns the changed fields as {name: [old, new]}.
+
+    A new district carries the organisations below along (those that were in the
+    old one), so no child is left outside its parent's district."""
     before = await Tenant.select().where(Tenant.id == tenant_id).first()
     values = _row_values(form)
     changes = {k: [before[k], v] for k, v in values.items() if before.get(k) != v}
     if changes:
         await Tenant.update({getattr(Tenant, k): v for k, v in values.items()}).where(Tenant.id == tenant_id)
+        if "district" in changes and before["district"]:
+            below = (await load_tree()).subtree(tenant_id) - {tenant_id}
+            if below:
+                await Tenant.update({Tenant.district: values["district"]}).where(
+                    Tenant.id.is_in(list(below)) & (Tenant.district == before["district"])
+                )
         await after_commit(pagecache.bump)
     return changes
 

@@ -473,8 +473,10 @@ async def _registration(token: str) -> dict:
     return found
 
 
-@get("/o/{slug:str}/registrations/{token:str}", opt={"access": PUBLIC}, name="events_registration")
-async def registration_page(request: Request, slug: FromPath[str], token: FromPath[str], new: FromQuery[str] = "") -> Response:
+@get("/o/{slug:str}/registrations/{registration_token:str}", opt={"access": PUBLIC}, name="events_registration")
+async def registration_page(request: Request, slug: FromPath[str], registration_token: FromPath[str],
+                            new: FromQuery[str] = "") -> Response:
+    token = registration_token
     org = _public_tenant(request)
     found = await _registration(token)
     reg, event = found["registration"], found["event"]
@@ -490,8 +492,10 @@ async def registration_page(request: Request, slug: FromPath[str], token: FromPa
     }, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
 
-@post("/o/{slug:str}/registrations/{token:str}/cancel", opt={"access": PUBLIC}, name="events_registration_cancel_own")
-async def registration_cancel(request: Request, slug: FromPath[str], token: FromPath[str]) -> Response:
+@post("/o/{slug:str}/registrations/{registration_token:str}/cancel", opt={"access": PUBLIC},
+      name="events_registration_cancel_own")
+async def registration_cancel(request: Request, slug: FromPath[str], registration_token: FromPath[str]) -> Response:
+    token = registration_token
     org = _public_tenant(request)
     found = await _registration(token)
     reg = found["registration"]

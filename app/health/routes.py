@@ -34,4 +34,21 @@ async def healthz() -> Response:
     return Response(content=body, status_code=200 if healthy else 503)
 
 
-ROUTES = [healthz]
+@get("/livez", opt={"access": PUBLIC}, name="livez", cache=False)
+async def livez() -> Response:
+    """Liveness: the process answers. Nothing else is checked, so a database or Redis
+    outage never makes a supervisor restart healthy processes."""
+    return Response(content={"status": "ok"}, status_code=200)
+
+
+@get("/readyz", opt={"access": PUBLIC}, name="readyz", cache=False)
+async def readyz() -> Response:
+    """Readiness: database reachable, every migration applied, Redis reachable.
+    The proxy sends requests only to processes that answer 200 here."""
+    from app.ops.health import readiness
+
+    ready, report = await readiness()
+    return Response(content={"status": "ok" if ready else "error", **report}, status_code=200 if ready else 503)
+
+
+ROUTES = [healthz, livez, readyz]

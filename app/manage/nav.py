@@ -52,13 +52,16 @@ SECTIONS: list[Section] = [
     Section("messages", _l("Messages and inbox"), (
         Entry(_l("Inbox"), "inbox", "member", help=_l("Messages for you")),
         Entry(_l("Messages"), "notifications", "staff", help=_l("Everything sent on behalf of the organisation")),
+        Entry(_l("Notices from the city center"), "broadcasts", "member"),
     )),
     Section("organisation", _l("Organisation"), (
         Entry(_l("Dashboard"), "", "member"),
         Entry(_l("Settings"), "settings", "admin", help=_l("The public profile")),
         Entry(_l("Members"), "members", "admin", help=_l("Who works here, and their roles")),
         Entry(_l("Audit log"), "audit", "admin", help=_l("Who changed what")),
+        Entry(_l("Coverage"), "coverage", "admin", kinds=("district_center",)),
         Entry(_l("Public page"), "/o/{slug}/", "member", help=_l("What the public sees")),
+        Entry(_l("City console"), "/city/", "staff", kinds=("city_center",)),
     )),
 ]
 

@@ -7,6 +7,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from app.audit.service import client_ip, recent_for_tenant, record
+from app.city import broadcasts
 from app.core.forms import Form
 from app.core.render import flash, render
 from app.db import atomic
@@ -25,6 +26,7 @@ def _tenant(request: Request) -> dict:
 async def manage_home(request: Request, slug: FromPath[str]) -> Response:
     member_list = await members.tenant_members()
     tenant = _tenant(request)
+    user = request.scope["user"]
     union_groups = None
     if tenant["kind"] == "union":
         from app.events import service as events
@@ -34,7 +36,9 @@ async def manage_home(request: Request, slug: FromPath[str]) -> Response:
     return render(
         request,
         "manage/home.html",
-        {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS, "union_groups": union_groups,
+        {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS,
+         "notices": await broadcasts.for_tenant(user.id, with_readers=user.role_in(tenant["id"]) == "admin"),
+         "union_groups": union_groups,
          "reg_statuses": labels(REGISTRATION_STATUS_LABELS) if union_groups is not None else {}},
     )
 

@@ -19,6 +19,7 @@ from app.notifications.sms import get_gateway
 from app.notifications.tables import Channel
 from tenants.scope import tenant_scope
 from tenants.tables import Tenant
+from app.ops.metrics import DELIVERY_FAILURES
 
 log = logging.getLogger("tiaojie.notifications")
 
@@ -71,6 +72,7 @@ async def deliver_claimed(ctx: dict[str, Any], row: dict[str, Any], *, record_se
     except Exception as exc:  # noqa: BLE001 - every failure is kept on the row
         error = f"{type(exc).__name__}: {exc}"
         retry_at = await service.record_failure(row, error)
+        DELIVERY_FAILURES.labels(row["channel"]).inc()
         log.warning("notification %s attempt %s failed: %s", row["id"], row["attempts"], error)
         return "retry" if retry_at else "failed"
     if record_sent:

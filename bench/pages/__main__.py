@@ -80,7 +80,10 @@ def main() -> int:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(db) + suffix).unlink(missing_ok=True)
             env["DATABASE_URL"] = f"sqlite:///{db}"
-        env.update(TIAOJIE_ENV="production", SECRET_KEY=env.get("SECRET_KEY", "bench-secret-key"))
+        env.update(TIAOJIE_ENV="production", SECRET_KEY=env.get("SECRET_KEY", "bench-secret-key-" + "x" * 32))
+        # Production start-up refuses development settings (app/ops/checks.py); nothing is sent here.
+        env.setdefault("BASE_URL", "https://bench.tiaojie.invalid")
+        env.update(EMAIL_DELIVERY="smtp", SMS_GATEWAY="http", SMS_GATEWAY_URL="http://127.0.0.1:9/unused")
         for cmd in (["db", "migrate", "--quiet"], ["demo", "seed"]):
             subprocess.run([PY, "-m", "app.cli", *cmd], env=env, check=True, capture_output=True)
         subprocess.run([PY, "-m", "bench.pages.seed_large"], env=env, check=True, cwd=ROOT)

@@ -42,7 +42,7 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
                 (None, "/events?kind=case_explanation&topic=wages&district=%E5%9F%8E%E4%B8%9C%E9%95%87")],
     "/o/{slug:str}/events": [(None, "/o/chengdong/events"), (None, "/o/chengdong/events?view=month")],
     "/o/{slug:str}/events/{event_id:int}": [(None, "EVENT:chengdong")],
-    "/o/{slug:str}/registrations/{token:str}": [(None, "REGISTRATION:chengdong")],
+    "/o/{slug:str}/registrations/{registration_token:str}": [(None, "REGISTRATION:chengdong")],
     "/manage/{slug:str}/events": [(DISTRICT_STAFF, "/manage/chengdong/events")],
     "/manage/{slug:str}/events/new": [(DISTRICT_STAFF, "/manage/chengdong/events/new")],
     "/manage/{slug:str}/events/{event_id:int}": [(DISTRICT_STAFF, "EVENT_STAFF:chengdong")],
@@ -53,6 +53,22 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/manage/{slug:str}/groups/new": [(UNION_REP, "/manage/union-city/groups/new")],
     "/manage/{slug:str}/groups/{group_id:int}": [(UNION_REP, "GROUP:union-city")],
     "/city/events": [(CITY_ADMIN, "/city/events")],
+    "/city/registry": [(CITY_ADMIN, "/city/registry")],
+    "/city/registry/{register:str}": [(CITY_ADMIN, "/city/registry/enterprises"),
+                                      (CITY_ADMIN, "/city/registry/chambers?missing=1")],
+    "/city/registry/{register:str}/import": [(CITY_ADMIN, "/city/registry/enterprises/import")],
+    "/city/registry/{register:str}/import/{token:str}": [(CITY_ADMIN, "REGISTRY_PREVIEW:enterprises"),
+                                                         (CITY_ADMIN, "REGISTRY_PREVIEW_ERRORS:enterprises")],
+    "/city/coverage": [(CITY_ADMIN, "/city/coverage")],
+    "/city/coverage/missing": [(CITY_ADMIN, "/city/coverage/missing?measure=enterprises"),
+                               (CITY_ADMIN, "/city/coverage/missing?measure=centers")],
+    "/manage/{slug:str}/coverage": [(DISTRICT_ADMIN, "/manage/chengdong/coverage")],
+    "/city/health": [(CITY_ADMIN, "/city/health"), (CITY_ADMIN, "/city/health?check=no_admin")],
+    "/city/broadcasts": [(CITY_ADMIN, "/city/broadcasts")],
+    "/city/broadcasts/new": [(CITY_ADMIN, "/city/broadcasts/new")],
+    "/city/broadcasts/{broadcast_id:int}": [(CITY_ADMIN, "BROADCAST:city")],
+    "/manage/{slug:str}/broadcasts": [(DISTRICT_STAFF, "/manage/chengdong/broadcasts"),
+                                      (DISTRICT_ADMIN, "/manage/chengdong/broadcasts")],
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test
@@ -67,6 +83,8 @@ ERROR_PAGES: list[tuple[str | None, str]] = [
 # GET routes that answer something other than an HTML page.
 NOT_PAGES = {
     "/healthz",
+    "/livez",
+    "/readyz",
     "/static/{file_path:path}",
     "/lang/{locale:str}",
     "/q/{code:str}",  # a counted redirect
@@ -74,4 +92,6 @@ NOT_PAGES = {
     "/events.ics",  # calendar feeds
     "/o/{slug:str}/events.ics",
     "/o/{slug:str}/events/{event_id:int}/event.ics",
+    "/city/registry/{register:str}/export",  # a spreadsheet download
+    "/city/registry/{register:str}/template",  # a spreadsheet download
 }

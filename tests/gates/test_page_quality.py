@@ -57,6 +57,34 @@ def _demo_ids(browser: Browser, base_url: str) -> dict[str, str]:
     found.update(_event_ids(page))
     context.close()
     found.update(_group_ids(browser, base_url))
+    found.update(_registry_previews(browser, base_url))
+    return found
+
+
+def _registry_previews(browser: Browser, base_url: str) -> dict[str, str]:
+    """Pages of the city console with ids: a notice (from the demo), and previews of register
+    imports, which exist once a file is uploaded (uploaded here as the city admin)."""
+    from tests.gates.pages import CITY_ADMIN
+    from app.registry.creditcode import complete
+
+    rows = ["区镇/街道,企业名称,统一社会信用代码,职工人数,劳动密集型,已建劳动争议调解委员会,平台上的调解委员会",
+            f"城东镇,海安城东示例纺织有限公司,{complete('91320621MA9999001')},260,是,否,",
+            f"城东镇,海安城东示例电子有限公司,{complete('91320621MA9999002')},130,是,是,"]
+    bad = rows + [f"曲塘镇,,{complete('91320621MA9999003')[:-1]}0,很多,是,否,"]
+    found = {}
+    context = _context(browser, base_url, CITY_ADMIN)
+    page = context.new_page()
+    for key, lines in (("REGISTRY_PREVIEW:enterprises", rows), ("REGISTRY_PREVIEW_ERRORS:enterprises", bad)):
+        page.goto("/city/registry/enterprises/import")
+        page.set_input_files("#f-file", files=[{"name": "register.csv", "mimeType": "text/csv",
+                                                "buffer": "\r\n".join(lines).encode("utf-8")}])
+        page.click("button[type=submit].primary")
+        page.wait_for_url(re.compile(r"/city/registry/enterprises/import/[\w-]+$"))
+        found[key] = page.url.removeprefix(base_url)
+    page.goto("/city/broadcasts")
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    found["BROADCAST:city"] = next(h for h in hrefs if re.match(r"^/city/broadcasts/\d+$", h))
+    context.close()
     return found
 
 

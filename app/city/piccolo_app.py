@@ -1,0 +1,13 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from app.city.tables import Broadcast, BroadcastRead, BroadcastRecipient, CoverageSnapshot
+
+APP_CONFIG = AppConfig(
+    app_name="city",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[CoverageSnapshot, Broadcast, BroadcastRecipient, BroadcastRead],
+    migration_dependencies=["tenants.piccolo_app", "app.accounts.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,92 @@
+"""Logs: one JSON object per line in production (``LOG_FORMAT=json``), text otherwise.
+
+Every line written while a request is handled carries its ``request_id`` (the
+``X-Request-Id`` response header and the id on error pages). Nothing a person
+wrote is logged: requests are logged by route template (``/o/{slug:str}``),
+never by raw path or query string, and every line is passed through
+``redact()``, which masks phone numbers and email addresses wherever they come
+from (an SMTP error, a library's message).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+# Chinese mobile numbers (with or without +86), landlines with an area code, and email addresses.
+_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+# Attributes every LogRecord has; anything else was passed in ``extra=`` and is kept.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+def redact(text: str) -> str:
+    return _EMAIL.sub("[email]", _PHONE.sub("[phone]", text))
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, component: str) -> None:
+        super().__init__()
+        self.component = component
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "component": self.component,
+            "message": redact(record.getMessage()),
+        }
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key not in entry and not key.startswith("_"):
+                entry[key] = value if isinstance(value, (int, float, bool)) or value is None else redact(str(value))
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = redact(super().format(record))
+        request_id = request_id_var.get()
+        return f"{line} [request {request_id}]" if request_id else line
+
+
+_handler: logging.Handler | None = None
+_configured: str | None = None
+
+
+def configure_logging(component: str, log_format: str | None = None) -> None:
+    """Send every logger's records (ours, uvicorn's, arq's) to stderr in one format."""
+    global _configured, _handler
+    from app.settings import get_settings
+
+    log_format = log_format or get_settings().log_format
+    if _configured == log_format:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(component) if log_format == "json" else TextFormatter())
+    root = logging.getLogger()
+    if _handler is not None:
+        root.removeHandler(_handler)
+    root.addHandler(handler)
+    _handler = handler
+    root.setLevel(logging.INFO)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    _configured = log_format
