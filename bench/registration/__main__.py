@@ -76,7 +76,14 @@ async def _fire(base: str, path: str, count: int) -> list[dict]:
         page = await client.get(path)
         page.raise_for_status()
         token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+        # BASE_URL is https, so the CSRF cookie is Secure and the client would not send it
+        # back over this plain-http loopback: send it by hand.
+        csrf_cookie = re.search(r"tiaojie_csrf=([^;]+)", page.headers["set-cookie"]).group(1)
+        client.cookies.clear()
+        client.headers["Cookie"] = f"tiaojie_csrf={csrf_cookie}"
         go = asyncio.Event()
+        warmed = [0]
+        all_warm = asyncio.Event()
 
         async def one(i: int) -> dict:
             phone = f"1380{i:07d}"
@@ -84,6 +91,9 @@ async def _fire(base: str, path: str, count: int) -> list[dict]:
                 await client.get("/healthz")  # this task's own connection, opened before the start
             except httpx.HTTPError:
                 pass  # the registration opens its own
+            warmed[0] += 1
+            if warmed[0] == count:
+                all_warm.set()
             await go.wait()
             sent = time.perf_counter()
             try:
@@ -96,7 +106,12 @@ async def _fire(base: str, path: str, count: int) -> list[dict]:
             return {"phone": phone, "sent": sent, "done": time.perf_counter(), "status": status}
 
         tasks = [asyncio.create_task(one(i)) for i in range(count)]
-        await asyncio.sleep(2 + count / 500)  # let every task open its connection
+        # Go as soon as every connection is open: uvicorn closes one idle for 5 s (keep-alive),
+        # and a POST sent on a connection closing under it would fail on the client's side.
+        try:
+            await asyncio.wait_for(all_warm.wait(), timeout=30)
+        except asyncio.TimeoutError:
+            pass
         go.set()
         return await asyncio.gather(*tasks)
 
@@ -145,8 +160,11 @@ def run(registrations: int, seats: int, workers: int) -> int:
 
     database, drop = _new_database(os.environ.get("DATABASE_URL", ""))
     children: list[subprocess.Popen] = []
-    env = {**os.environ, "TIAOJIE_ENV": "production", "SECRET_KEY": "bench-only-secret", "DATABASE_URL": database,
-           "TIAOJIE_VAR_DIR": tempfile.mkdtemp(prefix="tiaojie-bench-var-"),
+    env = {**os.environ, "TIAOJIE_ENV": "production", "SECRET_KEY": "bench-only-secret-" + "x" * 32,
+           "DATABASE_URL": database, "TIAOJIE_VAR_DIR": tempfile.mkdtemp(prefix="tiaojie-bench-var-"),
+           # production refuses development settings; nothing is delivered (no worker runs)
+           "BASE_URL": "https://bench.tiaojie.invalid", "EMAIL_DELIVERY": "smtp", "SMS_GATEWAY": "http",
+           "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused", "SMS_GATEWAY_KEY": "unused",
            "EVENT_REGISTRATIONS_PER_ADDRESS": str(registrations * 10)}  # one client address sends them all
     try:
         if not env.get("REDIS_URL"):
@@ -155,8 +173,10 @@ def run(registrations: int, seats: int, workers: int) -> int:
         seeded = json.loads(subprocess.run([PY, "-m", "bench.registration.seed", str(seats)], env=env, cwd=ROOT,
                                            check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         port = free_port()
+        server_log = open(Path(env["TIAOJIE_VAR_DIR"]) / "server.log", "w")  # its access log, one line a request
         children.append(subprocess.Popen([PY, "-m", "app.cli", "serve", "--port", str(port), "--workers",
-                                           str(workers)], env=env, cwd=ROOT))
+                                           str(workers)], env=env, cwd=ROOT, stdout=server_log,
+                                          stderr=subprocess.STDOUT))
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base + "/healthz")
         path = f"/o/{seeded['slug']}/events/{seeded['event_id']}"
