@@ -12,6 +12,7 @@ APP_REGISTRY = AppRegistry(
         "app.audit.piccolo_app",
         "app.outreach.piccolo_app",
         "app.notifications.piccolo_app",
+        "app.events.piccolo_app",
         "app.registry.piccolo_app",
         "app.city.piccolo_app",
         "app.feedback.piccolo_app",

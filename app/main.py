@@ -27,6 +27,7 @@ from app.manage.routes import ROUTES as MANAGE_ROUTES
 from app.outreach.counters import PageViewMiddleware, stop_view_counting
 from app.outreach.routes import ROUTES as OUTREACH_ROUTES
 from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
+from app.events.routes import ROUTES as EVENT_ROUTES
 from app.registry.routes import ROUTES as REGISTRY_ROUTES
 from app.city.routes import ROUTES as CITY_ROUTES
 from app.feedback.routes import ROUTES as FEEDBACK_ROUTES
@@ -51,7 +52,7 @@ def route_handlers() -> list:
         include_in_schema=False,
         name="static",
     )
-    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *HEALTH_ROUTES, static,
+    return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *EVENT_ROUTES, *HEALTH_ROUTES, static,
             *REGISTRY_ROUTES, *CITY_ROUTES, *FEEDBACK_ROUTES]
 
 

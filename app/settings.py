@@ -38,6 +38,7 @@ class Settings:
     login_attempts: int
     login_window_seconds: int
     base_url_set: bool = False  # BASE_URL given: printed QR codes use it, else the request's address
+    event_registrations_per_address: int = 20  # public event registrations per address in 10 minutes
     uploads_dir: Path = ROOT / "var" / "uploads"  # files people upload; backed up with the database
     log_format: str = "text"  # "json" (one object per line) or "text"
     metrics_address: str = ""  # host:port of the web server's Prometheus endpoint; empty: none
@@ -105,6 +106,7 @@ def load_settings() -> Settings:
         login_attempts=int(os.environ.get("LOGIN_MAX_ATTEMPTS", "5")),
         login_window_seconds=int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
         base_url_set=bool(os.environ.get("BASE_URL")),
+        event_registrations_per_address=int(os.environ.get("EVENT_REGISTRATIONS_PER_ADDRESS", "20")),
         uploads_dir=Path(os.environ.get("UPLOADS_DIR") or var_dir / "uploads"),
         log_format=os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
         metrics_address=os.environ.get("METRICS_ADDRESS", ""),

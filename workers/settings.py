@@ -19,6 +19,7 @@ from app.notifications.jobs import (
     deliver_notification,
     sweep_notifications,
 )
+from app.events.jobs import send_event_reminders
 from app.city.jobs import snapshot_coverage
 from app.ops.backup import backup_cron_jobs
 from workers.heartbeat import heartbeat
@@ -51,6 +52,7 @@ class WorkerSettings:
         deliver_notification,
         # keep_result=0: the per-tenant job id can be queued again as soon as it is done.
         func(deliver_due_notifications, keep_result=0),
+        send_event_reminders,
         snapshot_coverage,
         feedback_deadlines,
         erase_feedback_contacts,
@@ -59,6 +61,7 @@ class WorkerSettings:
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
         cron(flush_outreach_counts, second=30, unique=True),
         cron(sweep_notifications, second=30, run_at_startup=True, unique=True),
+        cron(send_event_reminders, second=45, run_at_startup=True, unique=True),
         # Hourly, so a month is never missed while a worker is down; written once per month.
         cron(snapshot_coverage, minute=20, second=15, run_at_startup=True, unique=True),
         *backup_cron_jobs(),

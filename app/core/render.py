@@ -53,6 +53,9 @@ def _build_env() -> Environment:
     from tenants.tables import ROLE_LABELS
 
     env.globals["ROLE_LABELS"] = ROLE_LABELS
+    from app.manage.nav import console_nav
+
+    env.globals["console_nav"] = console_nav
     return env
 
 

@@ -230,6 +230,9 @@ async def seed_demo() -> dict[str, int]:
             await new.save()
             user = {"id": new.id}
         await accounts.add_membership(user["id"], ids[slug], role)
+    from app.events.demo import seed_events
+
+    await seed_events(demo_tenants(), ids)
     from app.notifications.demo import seed_demo_notifications
 
     await seed_demo_notifications(ids)

@@ -12,6 +12,7 @@ from app.db import atomic
 from app.directory import service
 from tenants import tree
 from app.outreach import service as outreach
+from app.events import service as events
 from app.i18n import gettext as _
 from tenants.guards import PUBLIC, city_access
 from app.core.forms import Form
@@ -73,7 +74,8 @@ async def tenant_public(request: Request, slug: FromPath[str], closed: FromQuery
             "directory/tenant_public.html",
             {"org": tenant, "parent": parent, "kinds": kind_labels(), **await outreach.public_space(),
              # a visitor sent here by the QR code of a deactivated organisation below this one
-             "closed_org": await outreach.closed_predecessor(tenant["id"], closed)},
+             "closed_org": await outreach.closed_predecessor(tenant["id"], closed),
+             "upcoming_events": await events.upcoming_for_tenant()},
         )
 
     return await serve_cached(request, page)

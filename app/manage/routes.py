@@ -28,13 +28,22 @@ def _tenant(request: Request) -> dict:
 @get("/manage/{slug:str}/", opt=tenant_access("member"), name="manage_home")
 async def manage_home(request: Request, slug: FromPath[str]) -> Response:
     member_list = await members.tenant_members()
+    tenant = _tenant(request)
     user = request.scope["user"]
+    union_groups = None
+    if tenant["kind"] == "union":
+        from app.events import service as events
+        from app.events.schemas import REGISTRATION_STATUS_LABELS, labels
+
+        union_groups = (await events.union_groups(tenant["id"]))[:10]
     return render(
         request,
         "manage/home.html",
         {"members": member_list, "kinds": KIND_LABELS, "roles": ROLE_LABELS,
-         "notices": await broadcasts.for_tenant(user.id, with_readers=user.role_in(_tenant(request)["id"]) == "admin"),
-         "admins": [m["name"] for m in member_list if m["role"] == "admin"]},
+         "notices": await broadcasts.for_tenant(user.id, with_readers=user.role_in(tenant["id"]) == "admin"),
+         "admins": [m["name"] for m in member_list if m["role"] == "admin"],
+         "union_groups": union_groups,
+         "reg_statuses": labels(REGISTRATION_STATUS_LABELS) if union_groups is not None else {}},
     )
 
 

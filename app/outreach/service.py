@@ -516,7 +516,25 @@ def figure_columns() -> list[tuple[str, str]]:
         (Metric.page_view.value, _("Page views")),
         (Metric.qr_scan.value, _("QR scans")),
         *((k, str(v)) for k, v in ENTRY_KIND_LABELS.items()),
+        *event_figure_columns(),
     ]
+
+
+def event_figure_columns() -> list[tuple[str, str]]:
+    """Recorded by the events domain: events held and their checked-in attendees."""
+    return [("events_held", _("Events held")), ("event_attendees", _("Event attendees"))]
+
+
+async def _event_figures(start: date, end: date) -> list[tuple[str, int, str, int]]:
+    """(month, tenant, key, value) of events held and attended, from the events domain
+    (in the active scope, or across tenants inside ``unscoped``)."""
+    from datetime import datetime
+
+    from app.events.service import monthly_event_figures
+    from app.i18n import tz
+
+    return await monthly_event_figures(datetime(start.year, start.month, start.day, tzinfo=tz()),
+                                       datetime(end.year, end.month, end.day, tzinfo=tz()))
 
 
 CHART_KEYS = [Metric.page_view.value, Metric.qr_scan.value, EntryKind.materials.value, EntryKind.cards.value]
@@ -554,6 +572,9 @@ async def monthly_figures(months: list[str]) -> list[dict[str, Any]]:
         table[_month(row["day"])][row["metric"]] += row["hits"]
     for row in entries:
         table[_month(row["day"])][row["kind"]] += row["quantity"]
+    for month, _tenant, key, value in await _event_figures(start, end):
+        if month in table:
+            table[month][key] += value
     return [{"month": m, **table[m]} for m in months]
 
 
@@ -597,6 +618,7 @@ async def city_figures(months: list[str]) -> dict[str, Any]:
             OutreachEntry.tenant, OutreachEntry.kind
         )
         monthly = await _city_monthly(start, end)
+        event_rows = await _event_figures(start, end)
     figures: dict[int, dict[str, int]] = {t["id"]: {k: 0 for k in keys} for t in tenants}
     for row in counts:
         if row["tenant"] in figures:
@@ -604,6 +626,9 @@ async def city_figures(months: list[str]) -> dict[str, Any]:
     for row in entries:
         if row["tenant"] in figures:
             figures[row["tenant"]][row["kind"]] += row["total"] or 0
+    for _month_key, tenant_id, key, value in event_rows:
+        if tenant_id in figures:
+            figures[tenant_id][key] += value
     tenants.sort(key=lambda t: (t["district"] != "", t["district"], kind_rank(t["kind"]), t["name"]))
     groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
     total = {k: 0 for k in keys}
@@ -614,7 +639,7 @@ async def city_figures(months: list[str]) -> dict[str, Any]:
             group["subtotal"][k] += figures[t["id"]][k]
             total[k] += figures[t["id"]][k]
     by_month = {m: {k: 0 for k in keys} for m in months}
-    for month, key, value in monthly:
+    for month, key, value in monthly + [(m, k, v) for m, t, k, v in event_rows if t in figures]:
         if month in by_month:
             by_month[month][key] += value
     return {"groups": groups, "total": total, "monthly": [{"month": m, **by_month[m]} for m in months]}

@@ -116,6 +116,9 @@ def main() -> int:
             if path.startswith("FIRST_CARD_OF:"):
                 listing = httpx.get(base + path.split(":", 1)[1]).text
                 path = re.search(r'href="(/o/[^/"]+/cards/[^/"?]+)"', listing).group(1)
+            if path.startswith("FIRST_EVENT_OF:"):
+                listing = httpx.get(base + path.split(":", 1)[1]).text
+                path = re.search(r'href="(/o/[^/"]+/events/\d+)"', listing).group(1)
             httpx.get(base + path).raise_for_status()
             results.append((f"{label} `{path}`", wrk(base + path, args.duration, args.connections)))
         top = results[0][1]["rps"]

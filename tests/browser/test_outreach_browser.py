@@ -134,6 +134,7 @@ def test_staff_pages_are_accessible_and_fit_a_phone(page: Page, base_url: str):
         assert not violations, format_axe_violations(page.url, violations)
         assert horizontal_overflow(page) == 0, path
         validator.add(path, page.content())
+    page.locator(".console-menu summary").click()  # the console's menu is one line until opened
     expect(page.locator("a[href='/manage/chengdong/outreach']")).to_be_visible()
     page.goto(base_url + "/manage/chengdong/outreach")
     expect(page.locator(".chart svg")).to_have_count(4)

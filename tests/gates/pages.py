@@ -39,6 +39,21 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/manage/{slug:str}/outreach": [(DISTRICT_STAFF, "/manage/chengdong/outreach")],
     "/city/tenants/new": [(CITY_ADMIN, "/city/tenants/new")],
     "/city/tenants/{slug:str}/edit": [(CITY_ADMIN, "/city/tenants/chengdong/edit")],
+    "/events": [(None, "/events"), (None, "/events?view=month"),
+                (None, "/events?kind=case_explanation&topic=wages&district=%E5%9F%8E%E4%B8%9C%E9%95%87")],
+    "/o/{slug:str}/events": [(None, "/o/chengdong/events"), (None, "/o/chengdong/events?view=month")],
+    "/o/{slug:str}/events/{event_id:int}": [(None, "EVENT:chengdong")],
+    "/o/{slug:str}/registrations/{registration_token:str}": [(None, "REGISTRATION:chengdong")],
+    "/manage/{slug:str}/events": [(DISTRICT_STAFF, "/manage/chengdong/events")],
+    "/manage/{slug:str}/events/new": [(DISTRICT_STAFF, "/manage/chengdong/events/new")],
+    "/manage/{slug:str}/events/{event_id:int}": [(DISTRICT_STAFF, "EVENT_STAFF:chengdong")],
+    "/manage/{slug:str}/events/{event_id:int}/edit": [(DISTRICT_STAFF, "EVENT_EDIT:chengdong")],
+    "/manage/{slug:str}/events/{event_id:int}/checkin": [(DISTRICT_STAFF, "EVENT_CHECKIN:chengdong")],
+    "/manage/{slug:str}/checkin/{checkin_code:str}": [(DISTRICT_STAFF, "EVENT_SCAN:chengdong")],
+    "/manage/{slug:str}/groups": [(UNION_REP, "/manage/union-city/groups")],
+    "/manage/{slug:str}/groups/new": [(UNION_REP, "/manage/union-city/groups/new")],
+    "/manage/{slug:str}/groups/{group_id:int}": [(UNION_REP, "GROUP:union-city")],
+    "/city/events": [(CITY_ADMIN, "/city/events")],
     "/city/registry": [(CITY_ADMIN, "/city/registry")],
     "/city/registry/{register:str}": [(CITY_ADMIN, "/city/registry/enterprises"),
                                       (CITY_ADMIN, "/city/registry/chambers?missing=1")],
@@ -66,7 +81,7 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test
-# from the links of the staff pages (CARD, CARD_EDIT, HOTLINE_EDIT).
+# from the links of the staff pages (CARD, CARD_EDIT, HOTLINE_EDIT, EVENT…, GROUP).
 
 # Pages reached by doing something rather than by a GET of a route.
 ERROR_PAGES: list[tuple[str | None, str]] = [
@@ -83,6 +98,9 @@ NOT_PAGES = {
     "/lang/{locale:str}",
     "/q/{code:str}",  # a counted redirect
     "/o/{slug:str}/cards/{card_id:str}/qr.png",  # an image
+    "/events.ics",  # calendar feeds
+    "/o/{slug:str}/events.ics",
+    "/o/{slug:str}/events/{event_id:int}/event.ics",
     "/city/registry/{register:str}/export",  # a spreadsheet download
     "/city/registry/{register:str}/template",  # a spreadsheet download
 }

@@ -95,6 +95,37 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/city/tenants/new"): "city:admin",
     ("GET", "/city/tenants/{slug:str}/edit"): "city:admin",
     ("POST", "/city/tenants/{slug:str}/edit"): "city:admin",
+    ("GET", "/manage/{slug:str}/events"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/events/new"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/events/new"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/events/{event_id:int}"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/events/{event_id:int}/edit"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/events/{event_id:int}/edit"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/events/{event_id:int}/publish"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/events/{event_id:int}/complete"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/events/{event_id:int}/cancel"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/events/{event_id:int}/reserve"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/registrations/{registration_id:int}/cancel"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/events/{event_id:int}/checkin"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/attendees/{attendee_id:int}/present"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/events/{event_id:int}/walkins"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/checkin/{checkin_code:str}"): "tenant:staff",
+    ("GET", "/events"): "public",
+    ("GET", "/events.ics"): "public",
+    ("GET", "/o/{slug:str}/events"): "public",
+    ("GET", "/o/{slug:str}/events.ics"): "public",
+    ("GET", "/o/{slug:str}/events/{event_id:int}"): "public",
+    ("POST", "/o/{slug:str}/events/{event_id:int}/register"): "public",
+    ("GET", "/o/{slug:str}/events/{event_id:int}/event.ics"): "public",
+    ("GET", "/o/{slug:str}/registrations/{registration_token:str}"): "public",
+    ("POST", "/o/{slug:str}/registrations/{registration_token:str}/cancel"): "public",
+    ("GET", "/manage/{slug:str}/groups"): "tenant:union_rep",
+    ("GET", "/manage/{slug:str}/groups/new"): "tenant:union_rep",
+    ("POST", "/manage/{slug:str}/groups/new"): "tenant:union_rep",
+    ("GET", "/manage/{slug:str}/groups/{group_id:int}"): "tenant:union_rep",
+    ("POST", "/manage/{slug:str}/groups/{group_id:int}/substitute"): "tenant:union_rep",
+    ("POST", "/manage/{slug:str}/groups/{group_id:int}/cancel"): "tenant:union_rep",
+    ("GET", "/city/events"): "city:staff",
     ("GET", "/city/registry"): "city:staff",
     ("GET", "/city/registry/{register:str}"): "city:staff",
     ("GET", "/city/registry/{register:str}/export"): "city:staff",
@@ -230,6 +261,99 @@ async def _notification_id(world: World, target: str | None) -> str:
                                 email="someone@test.tiaojie.cn", payload={"subject": "s", "body": "b"}))
 
     return await _in_target(world, target, make)
+
+
+async def _event(world: World, target: str | None, starts_in_minutes: int = 3 * 24 * 60) -> dict:
+    """A published event of the target tenant (district-b's when the tenant is missing)."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.events.tables import Event
+
+    async def make(tenant_id):
+        starts = datetime.now(timezone.utc) + timedelta(minutes=starts_in_minutes)
+        row = Event(tenant=tenant_id, kind="seminar", title="sample", starts_at=starts,
+                    ends_at=starts + timedelta(hours=2), venue="room 1", capacity=50, groups_allowed=True,
+                    status="published")
+        await row.save()
+        return {"id": row.id, "tenant": tenant_id}
+
+    return await _in_target(world, target, make)
+
+
+async def _event_id(world: World, target: str | None) -> str:
+    return str((await _event(world, target))["id"])
+
+
+async def _registration(world: World, target: str | None, starts_in_minutes: int = 3 * 24 * 60):
+    import random
+
+    from app.events import service
+
+    event = await _event(world, target, starts_in_minutes)
+
+    async def make(tenant_id):
+        return await service.register_individual(event["id"], "sample", f"139{random.randrange(10**8):08d}")
+
+    return await _in_target(world, target, make)
+
+
+async def _registration_id(world: World, target: str | None) -> str:
+    return str((await _registration(world, target)).id)
+
+
+async def _registration_token(world: World, target: str | None) -> str:
+    return (await _registration(world, target)).token
+
+
+async def _checkin_code(world: World, target: str | None) -> str:
+    from app.events.tables import Registration
+
+    reg = await _registration(world, target)
+
+    async def read(tenant_id):
+        row = await Registration.select(Registration.checkin_code).where(Registration.id == reg.id).first()
+        return row["checkin_code"]
+
+    return await _in_target(world, target, read)
+
+
+async def _attendee_id(world: World, target: str | None) -> str:
+    from app.events.tables import Attendee
+
+    reg = await _registration(world, target, starts_in_minutes=30)  # check-in is open
+
+    async def read(tenant_id):
+        row = await Attendee.select(Attendee.id).where(Attendee.registration == reg.id).first()
+        return str(row["id"])
+
+    return await _in_target(world, target, read)
+
+
+async def _group_id(world: World, target: str | None) -> str:
+    """A group of the target tenant as its union (any tenant, so that a role check and not
+    the missing group decides), at an event of district-b."""
+    from app.events import service
+    from app.events.tables import Registration
+
+    event = await _event(world, "b")
+    union = world.tenants[target or "b"]
+
+    async def make(tenant_id):
+        row = Registration(tenant=tenant_id, event=event["id"], kind="group", status="confirmed", seats=1,
+                           name="sample", union_tenant=union["id"], token=service.new_token(),
+                           checkin_code=service.new_checkin_code())
+        await row.save()
+        return str(row.id)
+
+    return await _in_target(world, "b", make)
+
+
+PARAM_SAMPLES["event_id"] = _event_id
+PARAM_SAMPLES["registration_id"] = _registration_id
+PARAM_SAMPLES["registration_token"] = _registration_token
+PARAM_SAMPLES["checkin_code"] = _checkin_code
+PARAM_SAMPLES["attendee_id"] = _attendee_id
+PARAM_SAMPLES["group_id"] = _group_id
 
 
 async def _register(world: World, target: str | None) -> str:

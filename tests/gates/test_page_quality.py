@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from app.directory.demo import PASSWORD
-from tests.gates.pages import DISTRICT_STAFF, ERROR_PAGES, NOT_PAGES, PAGES
+from tests.gates.pages import DISTRICT_STAFF, ERROR_PAGES, NOT_PAGES, PAGES, UNION_REP
 from tests.gates.test_access_matrix import ROUTES
 from tests.quality import (
     HtmlValidator,
@@ -63,7 +63,9 @@ def _demo_ids(browser: Browser, base_url: str) -> dict[str, str]:
         hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
         for key, pattern in patterns.items():
             found[key] = next(h for h in hrefs if re.match(pattern, h))
+    found.update(_event_ids(page))
     context.close()
+    found.update(_group_ids(browser, base_url))
     found.update(_registry_previews(browser, base_url))
     return found
 
@@ -93,6 +95,34 @@ def _registry_previews(browser: Browser, base_url: str) -> dict[str, str]:
     found["BROADCAST:city"] = next(h for h in hrefs if re.match(r"^/city/broadcasts/\d+$", h))
     context.close()
     return found
+
+
+def _event_ids(page) -> dict[str, str]:
+    """The first upcoming demo event of 城东镇: its staff, edit, check-in, scan and public pages."""
+    from app.events.demo import demo_registration_path
+
+    found = {"REGISTRATION:chengdong": demo_registration_path("chengdong")}
+    page.goto("/manage/chengdong/events")
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    found["EVENT_STAFF:chengdong"] = next(h for h in hrefs if re.match(r"^/manage/chengdong/events/\d+$", h))
+    page.goto(found["EVENT_STAFF:chengdong"])
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    for key, pattern in {"EVENT_EDIT:chengdong": r"^/manage/chengdong/events/\d+/edit$",
+                         "EVENT_CHECKIN:chengdong": r"^/manage/chengdong/events/\d+/checkin$",
+                         "EVENT_SCAN:chengdong": r"^/manage/chengdong/checkin/[A-Z0-9]+$",
+                         "EVENT:chengdong": r"^/o/chengdong/events/\d+$"}.items():
+        found[key] = next(h for h in hrefs if re.match(pattern, h))
+    return found
+
+
+def _group_ids(browser: Browser, base_url: str) -> dict[str, str]:
+    """A demo group of the city's union, from its representative's group page."""
+    context = _context(browser, base_url, UNION_REP)
+    page = context.new_page()
+    page.goto("/manage/union-city/groups")
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    context.close()
+    return {"GROUP:union-city": next(h for h in hrefs if re.match(r"^/manage/union-city/groups/\d+$", h))}
 
 
 def _resolve(url: str, ids: dict[str, str]) -> str:

@@ -1,0 +1,103 @@
+"""The staff console's navigation: one list of sections and entries, each with the role it
+needs. The header shows it as one "Menu" disclosure (a native <details>: one line on a
+phone, no JavaScript needed), the dashboard as grouped cards.
+
+A hidden link is never the permission: every route declares its own access and the
+server checks it. This list only decides what is worth showing to whom.
+
+To add a page to the console, add one ``Entry`` to the section it belongs to, e.g.
+
+    Entry(_l("Feedback mailbox"), "feedback", "staff"),
+
+(label, path under /manage/<slug>/, role as in the route's ``tenant_access``; ``kinds``
+limits it to some kinds of organisation). A new section is one more ``Section``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.i18n import lazy_gettext as _l
+from tenants.context import role_allows
+
+
+@dataclass(frozen=True)
+class Entry:
+    label: Any
+    path: str  # under /manage/<slug>/; "" is the dashboard; "/…" is an absolute path
+    role: str  # member, staff, admin or union_rep (see tenants.context.ROLE_SATISFIES)
+    kinds: tuple[str, ...] = ()  # the kinds of organisation it applies to; () = all
+    help: Any = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: Any
+    entries: tuple[Entry, ...]
+
+
+SECTIONS: list[Section] = [
+    Section("events", _l("Events and registration"), (
+        Entry(_l("Events"), "events", "staff", help=_l("Seminars, case explanations and special sessions; check-in")),
+        Entry(_l("Group registrations"), "groups", "union_rep", kinds=("union",),
+              help=_l("Register your members for events and see their attendance")),
+    )),
+    Section("feedback", _l("Workers' feedback"), (
+        Entry(_l("Feedback mailbox"), "feedback", "staff", help=_l("Messages from workers: reply, assign, escalate")),
+        Entry(_l("Mailbox settings"), "feedback/settings", "admin", help=_l("Response deadline, escalation and retention")),
+    )),
+    Section("outreach", _l("Publicity"), (
+        Entry(_l("Hotlines"), "hotlines", "staff", help=_l("Published phone numbers")),
+        Entry(_l("Information cards"), "cards", "staff", help=_l("Printable cards with a QR code")),
+        Entry(_l("Outreach"), "outreach", "staff", help=_l("Offline work and monthly figures")),
+    )),
+    Section("messages", _l("Messages and inbox"), (
+        Entry(_l("Inbox"), "inbox", "member", help=_l("Messages for you")),
+        Entry(_l("Messages"), "notifications", "staff", help=_l("Everything sent on behalf of the organisation")),
+        Entry(_l("Notices from the city center"), "broadcasts", "member"),
+    )),
+    Section("organisation", _l("Organisation"), (
+        Entry(_l("Dashboard"), "", "member"),
+        Entry(_l("Settings"), "settings", "admin", help=_l("The public profile")),
+        Entry(_l("Members"), "members", "admin", help=_l("Who works here, and their roles")),
+        Entry(_l("Audit log"), "audit", "admin", help=_l("Who changed what")),
+        Entry(_l("Coverage"), "coverage", "admin", kinds=("district_center",)),
+        Entry(_l("Public page"), "/o/{slug}/", "member", help=_l("What the public sees")),
+        Entry(_l("City console"), "/city/", "staff", kinds=("city_center",)),
+    )),
+]
+
+
+def _href(entry: Entry, slug: str) -> str:
+    if entry.path.startswith("/"):
+        return entry.path.format(slug=slug)
+    return f"/manage/{slug}/{entry.path}"
+
+
+def console_nav(tenant: dict[str, Any] | None, role: str | None, path: str) -> dict[str, Any]:
+    """The sections and entries this member may use, and which one the page belongs to."""
+    if not tenant or not role:
+        return {"sections": [], "current": None}
+    slug, kind = tenant["slug"], tenant["kind"]
+    sections = []
+    best: tuple[int, dict[str, Any]] | None = None
+    for section in SECTIONS:
+        entries = []
+        for entry in section.entries:
+            if not role_allows(role, entry.role) or (entry.kinds and kind not in entry.kinds):
+                continue
+            href = _href(entry, slug)
+            item = {"label": str(entry.label), "href": href, "help": str(entry.help) if entry.help else "",
+                    "current": False, "section": str(section.label)}
+            entries.append(item)
+            # The longest console path that starts the page's path is the current entry.
+            if href.startswith("/manage/") and (path == href or (entry.path and path.startswith(href))):
+                if best is None or len(href) > best[0]:
+                    best = (len(href), item)
+        if entries:
+            sections.append({"key": section.key, "label": str(section.label), "entries": entries})
+    if best is not None:
+        best[1]["current"] = True
+    return {"sections": sections, "current": best[1] if best else None}
