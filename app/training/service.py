@@ -355,7 +355,7 @@ def status_of(row: dict[str, Any], progress: dict[str, Any]) -> str:
     return "overdue" if row["due_date"] < clock.today() else "open"
 
 
-STATUS_LABELS = {"complete": _l("Complete"), "overdue": _l("Overdue"), "open": _l("In progress")}
+STATUS_LABELS = {"complete": _l("Complete"), "overdue": _l("Overdue"), "open": _l("Not yet complete")}
 
 
 async def received() -> list[dict[str, Any]]:
@@ -600,7 +600,7 @@ def bar_chart(districts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def export_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    header = [_("Programme"), _("District"), _("Organisation"), _("Passed down from"), _("Due date"),
+    header = [_("Programme"), _("District"), _("Assignee"), _("Passed down from"), _("Due date"),
               _("People required"), _("People trained"), _("Status"), _("Reminded before due"), _("Reminded overdue")]
     names = {r["id"]: r["tenant_name"] for r in data["rows"]}
     rows = []
