@@ -44,11 +44,21 @@ def own_redis(monkeypatch):
     monkeypatch.setattr(jobs, "_pools", {})
     use_settings(monkeypatch, REDIS_URL=url)
     yield proc
-    redis.mark_redis_up()  # the next test's Redis is another one
+    _forget(monkeypatch)
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGCONT)
         proc.kill()
         proc.wait()
+
+
+def _forget(monkeypatch) -> None:
+    """Back to the run's own Redis for the next test: settings, clients, the cool-off."""
+    from app.core import redis
+    from app.settings import get_settings
+
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    redis.mark_redis_up()
 
 
 @pytest.fixture
@@ -76,7 +86,7 @@ def blackhole(monkeypatch):
     monkeypatch.setattr(jobs, "_pools", {})
     use_settings(monkeypatch, REDIS_URL=f"redis://127.0.0.1:{server.getsockname()[1]}/0")
     yield
-    redis.mark_redis_up()
+    _forget(monkeypatch)
     stop.set()
     thread.join()
     for conn in held:
