@@ -561,8 +561,8 @@ async def overview_rows(top_ids: list[int]) -> list[dict[str, Any]]:
 async def overview(assigner_id: int, programme_id: int | None = None, area: list[str] | None = None) -> dict[str, Any]:
     """What the assigner assigned (and what was passed down from it): rows, figures by district, a chart."""
     with unscoped("training: the assignments an organisation made"):
-        query = Assignment.select(Assignment.id).where(
-            (Assignment.assigner == assigner_id) & Assignment.parent.is_null())
+        # Its own assignments and those it passed down (a district center's children).
+        query = Assignment.select(Assignment.id).where(Assignment.assigner == assigner_id)
         if programme_id:
             query = query.where(Assignment.programme == programme_id)
         top = [r["id"] for r in await query]

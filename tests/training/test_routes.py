@@ -113,6 +113,9 @@ async def test_overview_exports_and_who_may_open_an_assignment(world, client, cl
 
     of_b = await assignment_of(b, programme)
     await login(client, world.users["a_admin"])
+    own = (await client.get("/manage/district-a/training/overview")).text  # what district-a passed down
+    own = own[own.index('id="rows-caption"'):own.index("</table>", own.index('id="rows-caption"'))]
+    assert "ent-a name" in own and "district-b name" not in own and "district-a name" not in own
     assert (await client.get(f"/manage/district-a/training/assignments/{child}")).status_code == 200
     assert (await client.get(f"/manage/district-a/training/assignments/{of_b}")).status_code == 404
     # A district cannot record completion for its committee (read-only) nor for a sibling.
