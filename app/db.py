@@ -49,6 +49,17 @@ def write_transaction(engine: Engine | None = None):
     return engine.transaction()
 
 
+async def lock_for_update(table: type, row_id: int) -> None:
+    """Inside a write transaction, hold one row until COMMIT so that a check-then-write
+    (e.g. "is someone else still an admin?") cannot interleave with another one.
+
+    SQLite needs nothing: BEGIN IMMEDIATE already lets one writer in at a time. On
+    PostgreSQL two READ COMMITTED transactions would each see the other's old row
+    (write skew); SELECT ... FOR UPDATE makes the second wait and then see the first's."""
+    if isinstance(get_engine(), PostgresEngine):
+        await table.raw(f'SELECT "id" FROM "{table._meta.tablename}" WHERE "id" = {{}} FOR UPDATE', row_id)
+
+
 @asynccontextmanager
 async def atomic() -> AsyncIterator[None]:
     """A write transaction; jobs enqueued inside it are sent only after it commits."""

@@ -65,21 +65,28 @@ async def test_a_redis_restart_starts_over_instead_of_serving_stale(client, worl
 async def test_a_change_in_another_process_arrives_by_subscription(client, world):
     """Another web process bumps: this one hears it through Redis, not through memory."""
     import asyncio
-    import uuid
+    import os
+    import subprocess
+    import sys
 
     await client.get("/o/district-a/")
     assert (await client.get("/o/district-a/")).headers.get("x-page-cache") == "hit"
     watcher = client.app.state.page_versions
     assert watcher.live
-    token = uuid.uuid4().hex
-    r = redis_sync()
-    r.set(VERSION_KEY, token)
-    r.publish(VERSION_KEY, token)  # what bump() does in the other process
+    before = watcher.version
+    # A separate OS process (same database and Redis) commits a change and bumps.
+    other = await asyncio.create_subprocess_exec(
+        sys.executable, "-c",
+        "import asyncio, os; from app.core.pagecache import bump; asyncio.run(bump()); print(os.getpid())",
+        env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await asyncio.wait_for(other.communicate(), 60)
+    assert other.returncode == 0, err.decode()
+    assert int(out) != os.getpid()
     for _ in range(50):
-        if watcher.version == token:
+        if watcher.version != before:
             break
         await asyncio.sleep(0.05)
-    assert watcher.version == token
+    assert watcher.version != before and watcher.version == redis_sync().get(VERSION_KEY).decode()
     assert "x-page-cache" not in (await client.get("/o/district-a/")).headers
 
 

@@ -96,9 +96,9 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
 # from the links of the staff pages (CARD, CARD_EDIT, HOTLINE_EDIT, EVENT…, GROUP).
 
 # Pages reached by doing something rather than by a GET of a route.
-ERROR_PAGES: list[tuple[str | None, str]] = [
-    (None, "/o/no-such-organisation/"),  # 404
-    (DISTRICT_STAFF, "/manage/chengdong/settings"),  # 403
+ERROR_PAGES: list[tuple[str | None, str, int]] = [
+    (None, "/o/no-such-organisation/", 404),
+    (DISTRICT_STAFF, "/manage/chengdong/settings", 403),
 ]
 
 # GET routes that answer something other than an HTML page.
