@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 import weakref
@@ -59,6 +60,8 @@ VARY_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target")
 VARY = ", ".join((*VARY_HEADERS, "Accept-Language", "Cookie"))
 
 _pages: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+# PAGE_CACHE=off renders every page (the page benchmark measures both ways).
+ENABLED = os.environ.get("PAGE_CACHE", "on").lower() not in ("off", "0", "false", "no")
 
 
 def tenant_field(tenant_id: int) -> str:
@@ -242,6 +245,8 @@ class Changed:
 
 
 def _cacheable(request: Request) -> bool:
+    if not ENABLED:
+        return False
     session = request.scope.get("session")
     has_flash = isinstance(session, dict) and bool(session.get("flash"))
     return request.method == "GET" and request.scope.get("user") is None and not has_flash
