@@ -140,12 +140,14 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def _run_in_new_connection(self, query: str, args=None, query_type: str = "generic", table=None):
         connection = await self.pool.acquire()
         try:
-            async with connection.execute(query, args or []) as cursor:
-                rows = await cursor.fetchall()
-                if query_type == "insert" and self.get_version_sync() < 3.35:
-                    assert table is not None
+            if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING
+                assert table is not None
+                async with connection.execute(query, args or []) as cursor:
                     rows = [{table._meta.primary_key._meta.db_column_name: await self._get_inserted_pk(cursor, table)}]
-            if connection.in_transaction:
+            else:
+                # One hop to the connection's thread: execute and fetch there.
+                rows = list(await connection.execute_fetchall(query, args or []))
+            if connection.in_transaction:  # a write outside a transaction: commit it now
                 await connection.commit()
         except BaseException as exc:
             if isinstance(exc, Exception) and not connection.in_transaction:

@@ -41,7 +41,7 @@ PY = sys.executable
 SECTIONS = ("public", "uncached", "staff", "mixed")
 
 
-def wait_ready(url: str, timeout: float = 240) -> None:
+def wait_ready(url: str, timeout: float = 600) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
