@@ -206,7 +206,7 @@ def main() -> int:
         for items, listen in ((str(len(slugs)), ceiling_port), ("20", small_port)):
             children.append(subprocess.Popen(
                 [PY, "-m", "uvicorn", "bench.pages.ceiling:app", "--port", str(listen), "--workers",
-                 str(args.workers), "--log-level", "warning", "--no-access-log"],
+                 str(args.workers), "--log-level", "warning", "--no-access-log", "--timeout-worker-healthcheck", "60"],
                 env={**env, "CEILING_ITEMS": items}, cwd=ROOT))
         base, nocache = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{nocache_port}"
         ceiling, small = f"http://127.0.0.1:{ceiling_port}", f"http://127.0.0.1:{small_port}"
