@@ -192,8 +192,10 @@ def main() -> int:
         subprocess.run([PY, "-m", "bench.pages.seed_large"], env=env, check=True, cwd=ROOT)
         slugs = subprocess.run(
             [PY, "-c", "from tenants.tables import Tenant; "
-             "print(' '.join(r['slug'] for r in Tenant.select(Tenant.slug).where(Tenant.active == True).run_sync()))"],
-            env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+             "print('SLUGS', ' '.join(r['slug'] for r in Tenant.select(Tenant.slug).where(Tenant.active == True).run_sync()))"],
+            env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        # Only the marked line: the production log (JSON lines) may share stdout.
+        slugs = next(line for line in slugs.splitlines() if line.startswith("SLUGS ")).split()[1:]
 
         # The ceilings: a minimal Litestar route rendering a Jinja list with no database,
         # as many items as the portal lists, and 20 (the size of most of our pages).
