@@ -310,9 +310,11 @@ def main() -> int:
 def run_mixed(base: str, slugs: list[str], event_path: str, duration: int, connections: int, password: str) -> dict:
     from app.directory.demo import org_admin_email
 
-    readers = [sign_in(base, email, password)["cookie"]
-               for email in ("chengdong.admin@demo.tiaojie.cn", "city.admin@demo.tiaojie.cn",
-                             "chengdong.staff@demo.tiaojie.cn")]
+    manage = ["/manage/chengdong/", "/manage/chengdong/events", "/manage/chengdong/feedback"]
+    readers = [{"cookie": sign_in(base, email, password)["cookie"], "paths": paths}
+               for email, paths in (("chengdong.admin@demo.tiaojie.cn", manage),
+                                    ("chengdong.staff@demo.tiaojie.cn", manage),
+                                    ("city.admin@demo.tiaojie.cn", ["/city/", "/city/events", "/city/feedback"]))]
     editors = []
     for slug in ("haian-jiedao", "sunzhuang", "kaifaqu", "qutang", "libao"):
         if slug not in slugs:

@@ -41,14 +41,13 @@ def _lua(value) -> str:
     return json.dumps(value)
 
 
-def lua(slugs: list[str], readers: list[str], editors: list[dict], register: dict) -> str:
-    staff_paths = ["/manage/chengdong/", "/manage/chengdong/events", "/manage/chengdong/feedback", "/city/"]
+def lua(slugs: list[str], readers: list[dict], editors: list[dict], register: dict) -> str:
+    """``readers``: signed-in sessions, each {"cookie", "paths"} (pages that person may open)."""
     data = {
         "slugs": slugs,
         "lists": ["/", "/hotlines", "/events", "/?kind=district_center", "/events?view=month"],
         "org_pages": ["/o/%s/", "/o/%s/events", "/o/%s/feedback"],
         "readers": readers,
-        "staff_paths": staff_paths,
         "editors": editors,
         "register": register,
         "weights": WEIGHTS,
@@ -85,10 +84,8 @@ function request()
   r = r - D.weights.public
   if r <= D.weights.staff then
     staff = staff + 1
-    local cookie = pick(D.readers)
-    local path = pick(D.staff_paths)
-    if cookie:find("city") == nil and path == "/city/" then path = "/manage/chengdong/" end
-    return wrk.format("GET", path, {["Cookie"] = cookie})
+    local reader = pick(D.readers)
+    return wrk.format("GET", pick(reader.paths), {["Cookie"] = reader.cookie})
   end
   r = r - D.weights.staff
   if r <= D.weights.edit then
