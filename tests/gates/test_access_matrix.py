@@ -158,12 +158,18 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/manage/{slug:str}/feedback/{item_id:str}/note"): "tenant:staff",
     ("POST", "/manage/{slug:str}/feedback/{item_id:str}/escalate"): "tenant:staff",
     ("GET", "/city/feedback"): "city:staff",
+    ("GET", "/city/reports"): "city:staff",
+    ("GET", "/city/reports/export"): "city:staff",
+    ("GET", "/manage/{slug:str}/reports"): "tenant:admin",
+    ("GET", "/manage/{slug:str}/reports/export"): "tenant:admin",
 }
 
 # Routes that exist only for some kinds of organisation: for any other kind they answer
 # 404, like a missing tenant (a district's coverage exists for district centers only).
 ONLY_FOR_KINDS: dict[tuple[str, str], set[str]] = {
     ("GET", "/manage/{slug:str}/coverage"): {"district_center"},
+    ("GET", "/manage/{slug:str}/reports"): {"district_center"},
+    ("GET", "/manage/{slug:str}/reports/export"): {"district_center"},
 }
 
 # Tenants each tenant route is tried against: a district, a union, and none.
