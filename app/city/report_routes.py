@@ -16,8 +16,8 @@ from app.registry import sheets
 from tenants import tree
 from tenants.guards import city_access, tenant_access
 
-From = Annotated[str, QueryParameter(query="from", default="", required=False)]
-To = Annotated[str, QueryParameter(query="to", default="", required=False)]
+From = Annotated[str, QueryParameter(name="from", required=False)]
+To = Annotated[str, QueryParameter(name="to", required=False)]
 
 
 def _district_options(districts: list[str]) -> list[tuple[str, str]]:
@@ -87,7 +87,7 @@ async def _city_choice(district: str) -> tuple[str, list[str]]:
 
 
 @get("/city/reports", opt=city_access("staff"), name="city_reports")
-async def city_reports(request: Request, first: From, last: To, district: FromQuery[str] = "") -> Response:
+async def city_reports(request: Request, first: From = "", last: To = "", district: FromQuery[str] = "") -> Response:
     period = reports.period_from(first, last)
     district, districts = await _city_choice(district)
     data = await _report(period, district, districts)
@@ -96,7 +96,7 @@ async def city_reports(request: Request, first: From, last: To, district: FromQu
 
 
 @get("/city/reports/export", opt=city_access("staff"), name="city_reports_export")
-async def city_reports_export(request: Request, first: From, last: To, district: FromQuery[str] = "",
+async def city_reports_export(request: Request, first: From = "", last: To = "", district: FromQuery[str] = "",
                               format: FromQuery[str] = "xlsx") -> Response:
     period = reports.period_from(first, last)
     district, districts = await _city_choice(district)
@@ -113,7 +113,7 @@ def _own_district(request: Request) -> str:
 
 
 @get("/manage/{slug:str}/reports", opt=tenant_access("admin"), name="district_reports")
-async def district_reports(request: Request, slug: FromPath[str], first: From, last: To) -> Response:
+async def district_reports(request: Request, slug: FromPath[str], first: From = "", last: To = "") -> Response:
     district = _own_district(request)
     period = reports.period_from(first, last)
     data = await _report(period, district, [district])
@@ -122,7 +122,7 @@ async def district_reports(request: Request, slug: FromPath[str], first: From, l
 
 
 @get("/manage/{slug:str}/reports/export", opt=tenant_access("admin"), name="district_reports_export")
-async def district_reports_export(request: Request, slug: FromPath[str], first: From, last: To,
+async def district_reports_export(request: Request, slug: FromPath[str], first: From = "", last: To = "",
                                   format: FromQuery[str] = "xlsx") -> Response:
     district = _own_district(request)
     period = reports.period_from(first, last)

@@ -105,4 +105,6 @@ NOT_PAGES = {
     "/o/{slug:str}/events/{event_id:int}/event.ics",
     "/city/registry/{register:str}/export",  # a spreadsheet download
     "/city/registry/{register:str}/template",  # a spreadsheet download
+    "/city/reports/export",  # a spreadsheet download
+    "/manage/{slug:str}/reports/export",  # a spreadsheet download
 }
