@@ -21,7 +21,7 @@ To = Annotated[str, QueryParameter(name="to", required=False)]
 
 
 def _district_options(districts: list[str]) -> list[tuple[str, str]]:
-    return [("", _("Whole city")), *((d, d) for d in districts), (reports.CITY_LEVEL, _("City level"))]
+    return [("", _("All districts")), *((d, d) for d in districts), (reports.CITY_LEVEL, _("City level"))]
 
 
 def _query(period: reports.Period, district: str) -> str:

@@ -62,7 +62,7 @@ class Column:
 # The columns of the main tables, in order.
 MAIN_COLUMNS: list[Column] = [
     Column("events_held", _l("Events held")),
-    Column("registered", _l("Registered")),
+    Column("registered", _l("Registered ahead")),
     Column("attended", _l("Attended")),
     Column("outreach_entries", _l("Outreach activities")),
     Column("feedback_received", _l("Feedback received")),

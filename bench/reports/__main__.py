@@ -129,6 +129,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the database (its URL is printed)")
+    parser.add_argument("--reuse", default="", help="measure on a database kept by an earlier --keep run")
     args = parser.parse_args()
 
     from app.devserver import free_port, start_embedded_redis
@@ -137,7 +138,7 @@ def main() -> int:
     pg = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     env = dict(os.environ)
     children: list[subprocess.Popen] = []
-    db_url = _create_db(pg)
+    db_url = args.reuse or _create_db(pg)
     try:
         proc, env["REDIS_URL"] = start_embedded_redis()
         children.append(proc)
@@ -147,9 +148,10 @@ def main() -> int:
         env.setdefault("BASE_URL", "https://bench.tiaojie.invalid")
         env.update(EMAIL_DELIVERY="smtp", SMS_GATEWAY="http", SMS_GATEWAY_URL="http://127.0.0.1:9/unused")
         subprocess.run([PY, "-m", "app.cli", "db", "migrate", "--quiet"], env=env, check=True, cwd=ROOT)
-        seeded = json.loads(subprocess.run([PY, "-m", "bench.reports.seed"], env=env, check=True, cwd=ROOT,
-                                           capture_output=True, text=True).stdout)
-        print("seeded:", seeded, flush=True)
+        if not args.reuse:
+            seeded = json.loads(subprocess.run([PY, "-m", "bench.reports.seed"], env=env, check=True, cwd=ROOT,
+                                               capture_output=True, text=True).stdout)
+            print("seeded:", seeded, flush=True)
         costs = json.loads(subprocess.run([PY, "-m", "bench.reports.rollup"], env=env, check=True, cwd=ROOT,
                                           capture_output=True, text=True).stdout)
         print("report counting:", costs, flush=True)
@@ -159,7 +161,7 @@ def main() -> int:
             [PY, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(args.workers)], env=env, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT))
         base = f"http://127.0.0.1:{port}"
-        wait_ready(base + "/healthz", timeout=60)
+        wait_ready(base + "/healthz", timeout=240)  # a loaded machine starts slowly
         district = quote("第05镇")
         pages = [
             (CITY_ADMIN, "/city/coverage", "coverage-table"),
@@ -199,7 +201,7 @@ def main() -> int:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"database kept: {db_url}")
         else:
             _drop_db(pg, db_url)

@@ -216,7 +216,7 @@ async def test_csv_export_has_the_figures_by_month_and_district(client, network)
     by_key = {(r[0], r[1]): dict(zip(header, r)) for r in rows[1:]}
     assert len(by_key) == 2 * 3  # two months × (two districts and city level)
     jia = by_key[("2026-03", "甲镇")]
-    assert (jia["Events held"], jia["Registered"], jia["Attended"], jia["Feedback received"],
+    assert (jia["Events held"], jia["Registered ahead"], jia["Attended"], jia["Feedback received"],
             jia["Answered within the deadline"], jia["Overdue"], jia["Escalated"]) == ("2", "5", "4", "4", "1", "2", "1")
     assert jia["Materials distributed"] == "300" and jia["Training completed"] == "—"
     assert by_key[("2026-04", "City level")]["Outreach activities"] == "1"
