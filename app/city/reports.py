@@ -16,9 +16,10 @@ organisation closes in June):
   ``feedback_overdue``: first deadline passed and answered late or not yet answered
   (an item closed unanswered is neither); ``feedback_escalated``: escalated at least once.
   So received = in time + overdue + still within the deadline (+ closed unanswered).
-- ``training_completed`` / ``training_required``: filled by the training domain when it
-  exists (``app.training.reports.monthly_completion``, see ``training_rows``); until then
-  the report shows "—".
+- ``training_completed`` / ``training_required``: of the training assignments due in the
+  month (made to an organisation of the district, not passed down), the people trained
+  (up to the number required) and the people required, as the training overview counts
+  them (``app.training.service.progress_of``); "—" when the training domain is absent.
 
 The figures are read from ``ReportFigure``, pre-aggregated per (month, district,
 measure): a worker recomputes the current and previous month every ten minutes and
@@ -76,9 +77,9 @@ MEASURES: list[str] = [c.key for c in MAIN_COLUMNS] + [c.key for c in OUTREACH_C
 
 
 def training_available() -> bool:
-    """True once the training domain reports completion (the hook ``training_rows`` reads)."""
+    """True when the training domain (``app.training``) is installed."""
     try:
-        return importlib.util.find_spec("app.training.reports") is not None
+        return importlib.util.find_spec("app.training.service") is not None
     except ModuleNotFoundError:
         return False
 
@@ -160,18 +161,22 @@ def period_from(first: str, last: str, now: datetime | None = None) -> Period:
 
 
 async def training_rows(start: datetime, end: datetime) -> list[tuple[int, int, int]]:
-    """(tenant id, completed, required) of training in [start, end), from the training domain.
-
-    The hook for ``app.training``: when it ships ``app/training/reports.py`` with
-    ``async def monthly_completion(start, end) -> list[tuple[int, int, int]]`` (per
-    organisation: people who completed training assigned to it in the period, and people
-    required), its figures fill the report's training column; until then it shows "—"."""
+    """(tenant id, people trained, people required) of the training assignments due in
+    [start, end), as the training overview counts them: assignments made to an organisation
+    (not those it passed down, whose people count toward the assignment they came from),
+    people trained up to the number required. Empty without the training domain."""
     if not training_available():
         return []
-    from importlib import import_module
+    from app.training.service import progress_of
+    from app.training.tables import Assignment
 
-    module = import_module("app.training.reports")
-    return list(await module.monthly_completion(start, end))
+    first, last = start.astimezone(tz()).date(), end.astimezone(tz()).date()
+    with unscoped("the city's network report counts training completion of every organisation"):
+        top = await Assignment.select(Assignment.id, Assignment.tenant).where(
+            Assignment.parent.is_null() & (Assignment.due_date >= first) & (Assignment.due_date < last))
+    progress = await progress_of([r["id"] for r in top])
+    return [(r["tenant"], min(progress[r["id"]]["done"], progress[r["id"]]["required"]),
+             progress[r["id"]]["required"]) for r in top]
 
 
 async def compute_month(month: str, now: datetime | None = None) -> dict[str, dict[str, int]]:
@@ -348,40 +353,52 @@ def _decorate(values: dict[str, int]) -> dict[str, Any]:
 
 
 async def network_report(period: Period, district: str = "", now: datetime | None = None,
-                         districts: Iterable[str] = ()) -> dict[str, Any]:
+                         districts: Iterable[str] = (), detail: bool = False) -> dict[str, Any]:
     """The report of ``period``: by district (totals over the period), by month (for the
-    chosen district or the whole city), and the detail (month × district) exports use.
+    chosen district or the whole city) and, with ``detail``, month × district (exports).
 
     ``district`` is a filter choice ("" whole city, CITY_LEVEL, or a district name);
-    ``districts`` are the districts to list even without figures."""
+    ``districts`` are the districts to list even without figures. The sums are the
+    database's (a few hundred rows come back, not every stored figure)."""
     months = period.months
     await ensure_months(months, now)
     wanted = _district_key(district)
-    query = ReportFigure.select(ReportFigure.month, ReportFigure.district, ReportFigure.measure,
-                                ReportFigure.value).where(ReportFigure.month.is_in(months))
-    if wanted is not None:
-        query = query.where(ReportFigure.district == wanted)
-    rows = await query
+
+    def summed(*keys: Any) -> Any:
+        query = ReportFigure.select(*keys, ReportFigure.measure, Sum(ReportFigure.value).as_alias("value")).where(
+            ReportFigure.month.is_in(months)).group_by(*keys, ReportFigure.measure)
+        return query.where(ReportFigure.district == wanted) if wanted is not None else query
+
+    district_rows = await summed(ReportFigure.district)
+    month_rows = await summed(ReportFigure.month)
     names = set(districts) if wanted is None else {wanted}
-    names |= {r["district"] for r in rows}
+    names |= {r["district"] for r in district_rows}
     order = sorted(names, key=lambda d: (d == "", d))  # districts by name, city level last
-    by_district: OrderedDict[str, dict[str, int]] = OrderedDict((d, _empty()) for d in order)
-    by_month: OrderedDict[str, dict[str, int]] = OrderedDict((m, _empty()) for m in months)
-    detail: dict[tuple[str, str], dict[str, int]] = {}
+    by_district = {d: _empty() for d in order}
+    by_month = {m: _empty() for m in months}
     total = _empty()
-    for r in rows:
-        if r["measure"] not in total:
-            continue
-        by_district[r["district"]][r["measure"]] += r["value"]
-        by_month[r["month"]][r["measure"]] += r["value"]
-        detail.setdefault((r["month"], r["district"]), _empty())[r["measure"]] += r["value"]
-        total[r["measure"]] += r["value"]
+    for r in district_rows:
+        if r["measure"] in total:
+            by_district[r["district"]][r["measure"]] += r["value"] or 0
+            total[r["measure"]] += r["value"] or 0
+    for r in month_rows:
+        if r["measure"] in total:
+            by_month[r["month"]][r["measure"]] += r["value"] or 0
+    cells: list[dict[str, Any]] = []
+    if detail:
+        grid: dict[tuple[str, str], dict[str, int]] = {}
+        for r in await summed(ReportFigure.month, ReportFigure.district):
+            if r["measure"] in total:
+                key = (r["month"], r["district"])
+                if key not in grid:
+                    grid[key] = _empty()
+                grid[key][r["measure"]] += r["value"] or 0
+        cells = [{"month": m, "district": d, **_decorate(grid.get((m, d)) or _empty())} for m in months for d in order]
     return {
         "months": months,
         "by_district": [{"district": d, **_decorate(v)} for d, v in by_district.items()],
         "by_month": [{"month": m, **_decorate(v)} for m, v in by_month.items()],
-        "detail": [{"month": m, "district": d, **_decorate(detail.get((m, d), _empty()))}
-                   for m in months for d in order],
+        "detail": cells,
         "total": _decorate(total),
         "training": training_available(),
         "computed_at": await _computed_at(months),

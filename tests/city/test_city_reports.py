@@ -116,7 +116,7 @@ def _main(r):
 
 
 async def test_report_matches_the_hand_computed_figures(network):
-    data = await reports.network_report(MARCH_APRIL, districts=["甲镇", "乙镇"])
+    data = await reports.network_report(MARCH_APRIL, districts=["甲镇", "乙镇"], detail=True)
     assert [r["district"] for r in data["by_district"]] == ["乙镇", "甲镇", ""]  # by name, city level last
     #                                               events reg att outreach recv in_time overdue escalated
     assert _main(_row(data["by_district"], "district", "甲镇")) == [2, 5, 4, 4, 4, 1, 2, 1]
@@ -133,7 +133,7 @@ async def test_report_matches_the_hand_computed_figures(network):
     jia_april = next(r for r in data["detail"] if r["month"] == "2026-04" and r["district"] == "甲镇")
     assert _main(jia_april) == [0, 0, 0, 1, 0, 0, 0, 0] and jia_april["outreach_cards"] == 50
     assert data["total"]["outreach_lecture"] == 1 and data["total"]["outreach_materials"] == 300
-    assert data["training"] is False  # until app.training reports, the column shows "—"
+    assert data["total"]["training_required"] == 0  # no training assigned in this fixture
 
 
 async def test_a_district_and_the_city_level_on_their_own(network):
@@ -194,7 +194,7 @@ async def test_city_page_tables_filters_and_htmx(client, network):
     assert "/city/reports/export?from=2026-03&amp;to=2026-04&amp;format=xlsx" in html
     assert "/city/reports/export?from=2026-03&amp;to=2026-04&amp;format=csv" in html
     assert "/city/reports?from=2026-03&amp;to=2026-04&amp;district=%E7%94%B2%E9%95%87" in html  # a district's link
-    assert "—" in html  # training, until it exists
+    assert "—" in html  # no training assigned: nothing to show
     part = await client.get("/city/reports?from=2026-03&to=2026-04&district=乙镇", headers={"HX-Request": "true"})
     assert part.status_code == 200
     assert part.text.lstrip().startswith('<div id="report-results">') and "<html" not in part.text
@@ -218,7 +218,7 @@ async def test_csv_export_has_the_figures_by_month_and_district(client, network)
     jia = by_key[("2026-03", "甲镇")]
     assert (jia["Events held"], jia["Registered ahead"], jia["Attended"], jia["Feedback received"],
             jia["Answered within the deadline"], jia["Overdue"], jia["Escalated"]) == ("2", "5", "4", "4", "1", "2", "1")
-    assert jia["Materials distributed"] == "300" and jia["Training completed"] == "—"
+    assert jia["Materials distributed"] == "300" and jia["Training completed"] == "0"
     assert by_key[("2026-04", "City level")]["Outreach activities"] == "1"
 
 
@@ -261,3 +261,50 @@ async def test_staff_and_enterprises_have_no_district_report(client, network):
     assert (await client.get("/manage/district-a/reports")).status_code == 403
     await login(client, network.users["ent_a_admin"])
     assert (await client.get("/manage/ent-a/reports")).status_code == 404
+
+
+async def test_training_completion_of_assignments_due_in_the_month(network):
+    """Programme of 60 minutes. District a's assignment (due in March, 3 people): one person
+    trained, one half-way, one whose attendance was partial, and one trained in the
+    enterprise it passed the assignment down to: 2 of 3. District b's (due in April, 2
+    people): nobody yet, 0 of 2. One due in May is outside the period."""
+    from datetime import date
+
+    from app.training.tables import Assignment, Completion, Participant, Programme
+
+    t = {k: v["id"] for k, v in network.tenants.items()}
+    with tenant_scope(t["city"]):
+        programme = Programme(tenant=t["city"], title="调解技能", required_minutes=60)
+        await programme.save()
+
+    async def assign(tenant, due, required, parent=None, assigner=None):
+        with tenant_scope(tenant):
+            a = Assignment(tenant=tenant, programme=programme.id, assigner=assigner or t["city"], parent=parent,
+                           due_date=due, required_people=required)
+            await a.save()
+            return a.id
+
+    async def person(tenant, assignment, *minutes_and_results):
+        with tenant_scope(tenant):
+            p = Participant(tenant=tenant, assignment=assignment, name="学员")
+            await p.save()
+            for minutes, result in minutes_and_results:
+                await Completion(tenant=tenant, assignment=assignment, participant=p.id, minutes=minutes,
+                                 day=date(2026, 3, 1), result=result).save()
+
+    top_a = await assign(t["a"], date(2026, 3, 20), 3)
+    await person(t["a"], top_a, (30, "passed"), (30, "passed"))  # trained
+    await person(t["a"], top_a, (30, "passed"))                  # half-way
+    await person(t["a"], top_a, (60, "partial"))                 # a partial attendance never counts
+    down = await assign(t["ent_a"], date(2026, 3, 15), 1, parent=top_a, assigner=t["a"])
+    await person(t["ent_a"], down, (60, "passed"))               # counts toward district a's assignment
+    await assign(t["b"], date(2026, 4, 5), 2)
+    await assign(t["b"], date(2026, 5, 5), 4)
+    data = await reports.network_report(MARCH_APRIL, districts=["甲镇", "乙镇"])
+    assert data["training"] is True
+    jia = _row(data["by_district"], "district", "甲镇")
+    yi = _row(data["by_district"], "district", "乙镇")
+    assert (jia["training_completed"], jia["training_required"], jia["training_share"]) == (2, 3, 67)
+    assert (yi["training_completed"], yi["training_required"]) == (0, 2)
+    assert (data["total"]["training_completed"], data["total"]["training_required"]) == (2, 5)
+    assert [(r["training_completed"], r["training_required"]) for r in data["by_month"]] == [(2, 3), (0, 2)]
