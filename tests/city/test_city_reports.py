@@ -277,9 +277,13 @@ async def test_training_completion_of_assignments_due_in_the_month(network):
         programme = Programme(tenant=t["city"], title="调解技能", required_minutes=60)
         await programme.save()
 
-    async def assign(tenant, due, required, parent=None, assigner=None):
+    with tenant_scope(t["city"]):
+        later = Programme(tenant=t["city"], title="劳动法", required_minutes=60)
+        await later.save()
+
+    async def assign(tenant, due, required, parent=None, assigner=None, of=None):
         with tenant_scope(tenant):
-            a = Assignment(tenant=tenant, programme=programme.id, assigner=assigner or t["city"], parent=parent,
+            a = Assignment(tenant=tenant, programme=(of or programme).id, assigner=assigner or t["city"], parent=parent,
                            due_date=due, required_people=required)
             await a.save()
             return a.id
@@ -299,7 +303,7 @@ async def test_training_completion_of_assignments_due_in_the_month(network):
     down = await assign(t["ent_a"], date(2026, 3, 15), 1, parent=top_a, assigner=t["a"])
     await person(t["ent_a"], down, (60, "passed"))               # counts toward district a's assignment
     await assign(t["b"], date(2026, 4, 5), 2)
-    await assign(t["b"], date(2026, 5, 5), 4)
+    await assign(t["b"], date(2026, 5, 5), 4, of=later)
     data = await reports.network_report(MARCH_APRIL, districts=["甲镇", "乙镇"])
     assert data["training"] is True
     jia = _row(data["by_district"], "district", "甲镇")
