@@ -16,10 +16,9 @@ organisation closes in June):
   ``feedback_overdue``: first deadline passed and answered late or not yet answered
   (an item closed unanswered is neither); ``feedback_escalated``: escalated at least once.
   So received = in time + overdue + still within the deadline (+ closed unanswered).
-- ``training_completed`` / ``training_required``: of the training assignments due in the
-  month (made to an organisation of the district, not passed down), the people trained
-  (up to the number required) and the people required, as the training overview counts
-  them (``app.training.service.progress_of``); "—" when the training domain is absent.
+- ``training_completed`` / ``training_required``: filled by the training domain when it
+  exists (``app.training.reports.monthly_completion``, see ``training_rows``); until then
+  the report shows "—".
 
 The figures are read from ``ReportFigure``, pre-aggregated per (month, district,
 measure): a worker recomputes the current and previous month every ten minutes and
@@ -77,9 +76,9 @@ MEASURES: list[str] = [c.key for c in MAIN_COLUMNS] + [c.key for c in OUTREACH_C
 
 
 def training_available() -> bool:
-    """True when the training domain (``app.training``) is installed."""
+    """True once the training domain reports completion (the hook ``training_rows`` reads)."""
     try:
-        return importlib.util.find_spec("app.training.service") is not None
+        return importlib.util.find_spec("app.training.reports") is not None
     except ModuleNotFoundError:
         return False
 
@@ -161,22 +160,18 @@ def period_from(first: str, last: str, now: datetime | None = None) -> Period:
 
 
 async def training_rows(start: datetime, end: datetime) -> list[tuple[int, int, int]]:
-    """(tenant id, people trained, people required) of the training assignments due in
-    [start, end), as the training overview counts them: assignments made to an organisation
-    (not those it passed down, whose people count toward the assignment they came from),
-    people trained up to the number required. Empty without the training domain."""
+    """(tenant id, completed, required) of training in [start, end), from the training domain.
+
+    The hook for ``app.training``: when it ships ``app/training/reports.py`` with
+    ``async def monthly_completion(start, end) -> list[tuple[int, int, int]]`` (per
+    organisation: people who completed training assigned to it in the period, and people
+    required), its figures fill the report's training column; until then it shows "—"."""
     if not training_available():
         return []
-    from app.training.service import progress_of
-    from app.training.tables import Assignment
+    from importlib import import_module
 
-    first, last = start.astimezone(tz()).date(), end.astimezone(tz()).date()
-    with unscoped("the city's network report counts training completion of every organisation"):
-        top = await Assignment.select(Assignment.id, Assignment.tenant).where(
-            Assignment.parent.is_null() & (Assignment.due_date >= first) & (Assignment.due_date < last))
-    progress = await progress_of([r["id"] for r in top])
-    return [(r["tenant"], min(progress[r["id"]]["done"], progress[r["id"]]["required"]),
-             progress[r["id"]]["required"]) for r in top]
+    module = import_module("app.training.reports")
+    return list(await module.monthly_completion(start, end))
 
 
 async def compute_month(month: str, now: datetime | None = None) -> dict[str, dict[str, int]]:

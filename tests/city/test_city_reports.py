@@ -133,7 +133,51 @@ async def test_report_matches_the_hand_computed_figures(network):
     jia_april = next(r for r in data["detail"] if r["month"] == "2026-04" and r["district"] == "甲镇")
     assert _main(jia_april) == [0, 0, 0, 1, 0, 0, 0, 0] and jia_april["outreach_cards"] == 50
     assert data["total"]["outreach_lecture"] == 1 and data["total"]["outreach_materials"] == 300
-    assert data["total"]["training_required"] == 0  # no training assigned in this fixture
+    assert data["training"] is True
+    assert data["total"]["training_required"] == 0  # no training in the fixture: nothing required, nothing done
+
+
+async def test_training_counts_people_trained_where_and_when_they_reached_the_hours(network, monkeypatch):
+    """The city assigns 2 hours to 甲镇 (3 people, due in March) and 乙镇 (2 people, due in May); 甲镇
+    passes it down to its enterprise (2 people, not counted again). Hand-computed: March 甲镇 trained 2
+    (one reached 2 h on 2 March after 1 h in February; the enterprise's one on 20 March) of 3 required;
+    a failed attendance counts nothing; April 乙镇 trained 1 of 0 due that month."""
+    from datetime import date
+
+    from app.training import clock
+    from app.training.reports import monthly_completion
+    from tests.training.helpers import assign, assignment_of, complete, make_programme, nominate
+
+    monkeypatch.setattr(clock, "now", lambda: sh(2026, 6, 1, 10))
+    t = {k: v["id"] for k, v in network.tenants.items()}
+    programme = await make_programme(t["city"], hours="2")
+    await assign(t["city"], programme, [t["a"]], due=date(2026, 3, 20), required=3)
+    await assign(t["city"], programme, [t["b"]], due=date(2026, 5, 10), required=2)
+    a_assignment = await assignment_of(t["a"], programme)
+    await assign(t["a"], programme, [t["ent_a"]], due=date(2026, 3, 15), required=2, parent={"id": a_assignment})
+    ent_assignment = await assignment_of(t["ent_a"], programme)
+    b_assignment = await assignment_of(t["b"], programme)
+    first = await nominate(t["a"], a_assignment, "甲一")
+    await complete(t["a"], a_assignment, first, hours="1", day="2026-02-25")
+    await complete(t["a"], a_assignment, first, hours="1", day="2026-03-02")
+    failed = await nominate(t["a"], a_assignment, "甲二")
+    await complete(t["a"], a_assignment, failed, hours="2", day="2026-03-05", result="failed")
+    worker = await nominate(t["ent_a"], ent_assignment, "企一")
+    await complete(t["ent_a"], ent_assignment, worker, hours="2", day="2026-03-20")
+    yi = await nominate(t["b"], b_assignment, "乙一")
+    await complete(t["b"], b_assignment, yi, hours="3", day="2026-04-03")
+
+    march = await monthly_completion(reports.month_start("2026-03"), reports.month_start("2026-04"))
+    assert sorted(march) == sorted([(t["a"], 1, 3), (t["ent_a"], 1, 0)])
+    april = await monthly_completion(reports.month_start("2026-04"), reports.month_start("2026-05"))
+    assert april == [(t["b"], 1, 0)]
+    await reports.refresh_month("2026-03")
+    await reports.refresh_month("2026-04")
+    data = await reports.network_report(MARCH_APRIL, districts=["甲镇", "乙镇"])
+    jia = _row(data["by_district"], "district", "甲镇")
+    assert (jia["training_completed"], jia["training_required"], jia["training_share"]) == (2, 3, 67)
+    yi_row = _row(data["by_district"], "district", "乙镇")
+    assert (yi_row["training_completed"], yi_row["training_required"]) == (1, 0)
 
 
 async def test_a_district_and_the_city_level_on_their_own(network):
@@ -194,7 +238,7 @@ async def test_city_page_tables_filters_and_htmx(client, network):
     assert "/city/reports/export?from=2026-03&amp;to=2026-04&amp;format=xlsx" in html
     assert "/city/reports/export?from=2026-03&amp;to=2026-04&amp;format=csv" in html
     assert "/city/reports?from=2026-03&amp;to=2026-04&amp;district=%E7%94%B2%E9%95%87" in html  # a district's link
-    assert "—" in html  # no training assigned: nothing to show
+    assert "—" in html  # the training share when nothing was required
     part = await client.get("/city/reports?from=2026-03&to=2026-04&district=乙镇", headers={"HX-Request": "true"})
     assert part.status_code == 200
     assert part.text.lstrip().startswith('<div id="report-results">') and "<html" not in part.text
@@ -261,54 +305,3 @@ async def test_staff_and_enterprises_have_no_district_report(client, network):
     assert (await client.get("/manage/district-a/reports")).status_code == 403
     await login(client, network.users["ent_a_admin"])
     assert (await client.get("/manage/ent-a/reports")).status_code == 404
-
-
-async def test_training_completion_of_assignments_due_in_the_month(network):
-    """Programme of 60 minutes. District a's assignment (due in March, 3 people): one person
-    trained, one half-way, one whose attendance was partial, and one trained in the
-    enterprise it passed the assignment down to: 2 of 3. District b's (due in April, 2
-    people): nobody yet, 0 of 2. One due in May is outside the period."""
-    from datetime import date
-
-    from app.training.tables import Assignment, Completion, Participant, Programme
-
-    t = {k: v["id"] for k, v in network.tenants.items()}
-    with tenant_scope(t["city"]):
-        programme = Programme(tenant=t["city"], title="调解技能", required_minutes=60)
-        await programme.save()
-
-    with tenant_scope(t["city"]):
-        later = Programme(tenant=t["city"], title="劳动法", required_minutes=60)
-        await later.save()
-
-    async def assign(tenant, due, required, parent=None, assigner=None, of=None):
-        with tenant_scope(tenant):
-            a = Assignment(tenant=tenant, programme=(of or programme).id, assigner=assigner or t["city"], parent=parent,
-                           due_date=due, required_people=required)
-            await a.save()
-            return a.id
-
-    async def person(tenant, assignment, *minutes_and_results):
-        with tenant_scope(tenant):
-            p = Participant(tenant=tenant, assignment=assignment, name="学员")
-            await p.save()
-            for minutes, result in minutes_and_results:
-                await Completion(tenant=tenant, assignment=assignment, participant=p.id, minutes=minutes,
-                                 day=date(2026, 3, 1), result=result).save()
-
-    top_a = await assign(t["a"], date(2026, 3, 20), 3)
-    await person(t["a"], top_a, (30, "passed"), (30, "passed"))  # trained
-    await person(t["a"], top_a, (30, "passed"))                  # half-way
-    await person(t["a"], top_a, (60, "partial"))                 # a partial attendance never counts
-    down = await assign(t["ent_a"], date(2026, 3, 15), 1, parent=top_a, assigner=t["a"])
-    await person(t["ent_a"], down, (60, "passed"))               # counts toward district a's assignment
-    await assign(t["b"], date(2026, 4, 5), 2)
-    await assign(t["b"], date(2026, 5, 5), 4, of=later)
-    data = await reports.network_report(MARCH_APRIL, districts=["甲镇", "乙镇"])
-    assert data["training"] is True
-    jia = _row(data["by_district"], "district", "甲镇")
-    yi = _row(data["by_district"], "district", "乙镇")
-    assert (jia["training_completed"], jia["training_required"], jia["training_share"]) == (2, 3, 67)
-    assert (yi["training_completed"], yi["training_required"]) == (0, 2)
-    assert (data["total"]["training_completed"], data["total"]["training_required"]) == (2, 5)
-    assert [(r["training_completed"], r["training_required"]) for r in data["by_month"]] == [(2, 3), (0, 2)]

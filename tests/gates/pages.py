@@ -122,4 +122,6 @@ NOT_PAGES = {
     "/manage/{slug:str}/training/materials/{material_id:int}",
     "/manage/{slug:str}/training/evidence/{completion_id:int}",
     "/city/training",  # a redirect to the city center's training overview
+    "/city/reports/export",  # a spreadsheet download
+    "/manage/{slug:str}/reports/export",  # a spreadsheet download
 }
