@@ -100,7 +100,7 @@ async def city_reports_export(request: Request, first: From = "", last: To = "",
                               format: FromQuery[str] = "xlsx") -> Response:
     period = reports.period_from(first, last)
     district, districts = await _city_choice(district)
-    data = await reports.network_report(period, district, districts=districts)
+    data = await reports.network_report(period, district, districts=districts, detail=True)
     return _export(period, district, data, format, "tiaojie-network-report")
 
 
@@ -126,7 +126,7 @@ async def district_reports_export(request: Request, slug: FromPath[str], first: 
                                   format: FromQuery[str] = "xlsx") -> Response:
     district = _own_district(request)
     period = reports.period_from(first, last)
-    data = await reports.network_report(period, district, districts=[district])
+    data = await reports.network_report(period, district, districts=[district], detail=True)
     return _export(period, district, data, format, f"tiaojie-report-{slug}")
 
 

@@ -348,40 +348,52 @@ def _decorate(values: dict[str, int]) -> dict[str, Any]:
 
 
 async def network_report(period: Period, district: str = "", now: datetime | None = None,
-                         districts: Iterable[str] = ()) -> dict[str, Any]:
+                         districts: Iterable[str] = (), detail: bool = False) -> dict[str, Any]:
     """The report of ``period``: by district (totals over the period), by month (for the
-    chosen district or the whole city), and the detail (month × district) exports use.
+    chosen district or the whole city) and, with ``detail``, month × district (exports).
 
     ``district`` is a filter choice ("" whole city, CITY_LEVEL, or a district name);
-    ``districts`` are the districts to list even without figures."""
+    ``districts`` are the districts to list even without figures. The sums are the
+    database's (a few hundred rows come back, not every stored figure)."""
     months = period.months
     await ensure_months(months, now)
     wanted = _district_key(district)
-    query = ReportFigure.select(ReportFigure.month, ReportFigure.district, ReportFigure.measure,
-                                ReportFigure.value).where(ReportFigure.month.is_in(months))
-    if wanted is not None:
-        query = query.where(ReportFigure.district == wanted)
-    rows = await query
+
+    def summed(*keys: Any) -> Any:
+        query = ReportFigure.select(*keys, ReportFigure.measure, Sum(ReportFigure.value).as_alias("value")).where(
+            ReportFigure.month.is_in(months)).group_by(*keys, ReportFigure.measure)
+        return query.where(ReportFigure.district == wanted) if wanted is not None else query
+
+    district_rows = await summed(ReportFigure.district)
+    month_rows = await summed(ReportFigure.month)
     names = set(districts) if wanted is None else {wanted}
-    names |= {r["district"] for r in rows}
+    names |= {r["district"] for r in district_rows}
     order = sorted(names, key=lambda d: (d == "", d))  # districts by name, city level last
-    by_district: OrderedDict[str, dict[str, int]] = OrderedDict((d, _empty()) for d in order)
-    by_month: OrderedDict[str, dict[str, int]] = OrderedDict((m, _empty()) for m in months)
-    detail: dict[tuple[str, str], dict[str, int]] = {}
+    by_district = {d: _empty() for d in order}
+    by_month = {m: _empty() for m in months}
     total = _empty()
-    for r in rows:
-        if r["measure"] not in total:
-            continue
-        by_district[r["district"]][r["measure"]] += r["value"]
-        by_month[r["month"]][r["measure"]] += r["value"]
-        detail.setdefault((r["month"], r["district"]), _empty())[r["measure"]] += r["value"]
-        total[r["measure"]] += r["value"]
+    for r in district_rows:
+        if r["measure"] in total:
+            by_district[r["district"]][r["measure"]] += r["value"] or 0
+            total[r["measure"]] += r["value"] or 0
+    for r in month_rows:
+        if r["measure"] in total:
+            by_month[r["month"]][r["measure"]] += r["value"] or 0
+    cells: list[dict[str, Any]] = []
+    if detail:
+        grid: dict[tuple[str, str], dict[str, int]] = {}
+        for r in await summed(ReportFigure.month, ReportFigure.district):
+            if r["measure"] in total:
+                key = (r["month"], r["district"])
+                if key not in grid:
+                    grid[key] = _empty()
+                grid[key][r["measure"]] += r["value"] or 0
+        cells = [{"month": m, "district": d, **_decorate(grid.get((m, d)) or _empty())} for m in months for d in order]
     return {
         "months": months,
         "by_district": [{"district": d, **_decorate(v)} for d, v in by_district.items()],
         "by_month": [{"month": m, **_decorate(v)} for m, v in by_month.items()],
-        "detail": [{"month": m, "district": d, **_decorate(detail.get((m, d), _empty()))}
-                   for m in months for d in order],
+        "detail": cells,
         "total": _decorate(total),
         "training": training_available(),
         "computed_at": await _computed_at(months),

@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import psutil
 
 from bench.pages.__main__ import wait_ready
 
@@ -152,9 +153,10 @@ def main() -> int:
             seeded = json.loads(subprocess.run([PY, "-m", "bench.reports.seed"], env=env, check=True, cwd=ROOT,
                                                capture_output=True, text=True).stdout)
             print("seeded:", seeded, flush=True)
-        costs = json.loads(subprocess.run([PY, "-m", "bench.reports.rollup"], env=env, check=True, cwd=ROOT,
-                                          capture_output=True, text=True).stdout)
-        print("report counting:", costs, flush=True)
+        if not args.reuse:
+            costs = json.loads(subprocess.run([PY, "-m", "bench.reports.rollup"], env=env, check=True, cwd=ROOT,
+                                              capture_output=True, text=True).stdout)
+            print("report counting:", costs, flush=True)
         port = free_port()
         log = open(ROOT / "var" / "bench-reports-server.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL
         children.append(subprocess.Popen(
@@ -174,8 +176,15 @@ def main() -> int:
         ]
         jars = {who: asyncio.run(sign_in(base, who, PASSWORD)) for who in (CITY_ADMIN, DISTRICT_ADMIN)}
         results = []
+        server = psutil.Process(children[-1].pid)
         for who, path, marker in pages:
+            # CPU time the web processes and PostgreSQL spend per request: unlike wall time,
+            # it hardly changes when other work shares the machine's cores.
+            before = _cpu(server), _postgres_cpu()
             r = asyncio.run(measure(base, jars[who], path, marker, args.requests, args.concurrency))
+            after = _cpu(server), _postgres_cpu()
+            r["web_cpu"] = (after[0] - before[0]) * 1000 / (r["n"] + 5)
+            r["db_cpu"] = (after[1] - before[1]) * 1000 / (r["n"] + 5)
             results.append((who, path, r))
             print(f"{path}: p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms", flush=True)
         load = os.getloadavg()
@@ -184,12 +193,13 @@ def main() -> int:
         print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores ({cpu}), "
               f"PostgreSQL, {args.workers} web workers, {args.requests} requests per page, {args.concurrency} at once; "
               f"load average after the run {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}\n")
-        print("| page (signed in as) | p50 ms | p95 ms | p99 ms | max ms | requests/s |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print("| page (signed in as) | p50 ms | p95 ms | p99 ms | max ms | requests/s | web CPU ms/request "
+              "| PostgreSQL CPU ms/request |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for who, path, r in results:
             role = "city admin" if who == CITY_ADMIN else "district admin"
             print(f"| `{path}` ({role}) | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | {r['max']:.0f} "
-                  f"| {r['rps']:.1f} |")
+                  f"| {r['rps']:.1f} | {r['web_cpu']:.0f} | {r['db_cpu']:.0f} |")
         slow = [(path, r["p95"]) for _who, path, r in results if r["p95"] >= 300 and "export" not in path]
         if slow:
             print(f"\nabove the 300 ms p95 target: {slow}")
@@ -205,6 +215,30 @@ def main() -> int:
             print(f"database kept: {db_url}")
         else:
             _drop_db(pg, db_url)
+
+
+def _cpu(process: "psutil.Process") -> float:
+    """User + system CPU seconds of a process and its children (the web workers)."""
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _postgres_cpu() -> float:
+    total = 0.0
+    for p in psutil.process_iter(["name"]):
+        if p.info["name"] and p.info["name"].startswith("postgres"):
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+    return total
 
 
 def _months_ago(n: int) -> str:

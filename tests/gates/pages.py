@@ -115,6 +115,8 @@ NOT_PAGES = {
     "/o/{slug:str}/events/{event_id:int}/event.ics",
     "/city/registry/{register:str}/export",  # a spreadsheet download
     "/city/registry/{register:str}/template",  # a spreadsheet download
+    "/city/reports/export",  # a spreadsheet download
+    "/manage/{slug:str}/reports/export",  # a spreadsheet download
     "/manage/{slug:str}/training/overview.csv",  # downloads
     "/manage/{slug:str}/training/overview.xlsx",
     "/manage/{slug:str}/training/materials/{material_id:int}",

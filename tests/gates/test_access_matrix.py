@@ -158,6 +158,10 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/manage/{slug:str}/feedback/{item_id:str}/note"): "tenant:staff",
     ("POST", "/manage/{slug:str}/feedback/{item_id:str}/escalate"): "tenant:staff",
     ("GET", "/city/feedback"): "city:staff",
+    ("GET", "/city/reports"): "city:staff",
+    ("GET", "/city/reports/export"): "city:staff",
+    ("GET", "/manage/{slug:str}/reports"): "tenant:admin",
+    ("GET", "/manage/{slug:str}/reports/export"): "tenant:admin",
     ("GET", "/manage/{slug:str}/training"): "tenant:staff",
     ("GET", "/manage/{slug:str}/training/programmes/new"): "tenant:staff",
     ("POST", "/manage/{slug:str}/training/programmes/new"): "tenant:staff",
@@ -190,6 +194,8 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
 # 404, like a missing tenant (a district's coverage exists for district centers only).
 ONLY_FOR_KINDS: dict[tuple[str, str], set[str]] = {
     ("GET", "/manage/{slug:str}/coverage"): {"district_center"},
+    ("GET", "/manage/{slug:str}/reports"): {"district_center"},
+    ("GET", "/manage/{slug:str}/reports/export"): {"district_center"},
     # Only the city center and district centers define, assign and pass down training.
     **{(m, p): {"city_center", "district_center"} for m, p in [
         ("GET", "/manage/{slug:str}/training/programmes/new"),
