@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from app.notifications import service
-from app.notifications.email import Mailer, build_email
+from app.notifications.email import BadAddress, Mailer, build_email
 from app.notifications.messages import render_message
 from app.notifications.sms import get_gateway
 from app.notifications.tables import Channel
@@ -71,7 +71,7 @@ async def deliver_claimed(ctx: dict[str, Any], row: dict[str, Any], *, record_se
         await _send(ctx, row)
     except Exception as exc:  # noqa: BLE001 - every failure is kept on the row
         error = f"{type(exc).__name__}: {exc}"
-        retry_at = await service.record_failure(row, error)
+        retry_at = await service.record_failure(row, error, final=isinstance(exc, BadAddress))
         DELIVERY_FAILURES.labels(row["channel"]).inc()
         log.warning("notification %s attempt %s failed: %s", row["id"], row["attempts"], error)
         return "retry" if retry_at else "failed"

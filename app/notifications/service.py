@@ -438,10 +438,11 @@ async def postpone(row: dict[str, Any], until: datetime) -> None:
     await enqueue_delivery(row["id"], row["tenant"], until)
 
 
-async def record_failure(row: dict[str, Any], error: str) -> datetime | None:
-    """Retry later with backoff, or give up after MAX_ATTEMPTS. Returns the retry time."""
+async def record_failure(row: dict[str, Any], error: str, *, final: bool = False) -> datetime | None:
+    """Retry later with backoff, or give up after MAX_ATTEMPTS (at once when ``final``:
+    trying again cannot help). Returns the retry time."""
     error = error[:2000]
-    if row["attempts"] >= MAX_ATTEMPTS:
+    if final or row["attempts"] >= MAX_ATTEMPTS:
         await _write(Notification.update(
             {Notification.status: Status.failed.value, Notification.last_error: error}
         ).where(_mine(row)))

@@ -231,3 +231,52 @@ async def test_a_message_whose_cause_no_longer_applies_is_cancelled_not_sent(wor
     assert [m["To"] for m in smtp.messages] == ["still@example.cn"]
     status = {r["dedupe_key"]: (r["status"], r["last_error"]) for r in await all_rows()}
     assert status == {"reminder:7": ("cancelled", "no longer applies"), "reminder:8": ("sent", "")}
+
+
+async def test_names_and_addresses_cannot_add_mail_headers(world, smtp):
+    """An organisation name (the From display name), a subject and a recipient that carry
+    "\\r\\nBcc: …" add no header: the sent bytes have exactly the headers we set."""
+    from tenants.tables import Tenant
+
+    a = world.tenants["a"]["id"]
+    evil_name = "Chengdong Centre\r\nBcc: spy@evil.example\r\nX-Injected: 1"
+    await Tenant.update({Tenant.name: evil_name}).where(Tenant.id == a)
+    await service.notify(a, "staff_notice", "inject:name", email="w@example.cn", locale="en",
+                         payload={"subject": "Hi\r\nBcc: spy2@evil.example", "body": "Body"})
+    await service.notify(a, "staff_notice", "inject:to", email="v@example.cn\r\nBcc: spy3@evil.example",
+                         payload=NOTICE)
+    await run_workers()
+
+    assert smtp.envelopes == [("noreply@tiaojie.example", ["w@example.cn"])]
+    [raw] = smtp.raw
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    names = [line.split(b":", 1)[0] for line in head.split(b"\r\n") if line and not line[:1].isspace()]
+    assert names == [b"From", b"To", b"Subject", b"Date", b"Message-ID", b"X-Tiaojie-Notification",
+                     b"MIME-Version", b"Content-Type"]
+    assert b"\nBcc" not in raw and b"\nX-Injected" not in raw
+    [msg] = smtp.messages
+    assert msg["Bcc"] is None and msg["X-Injected"] is None
+    # The name and subject arrive whole, on one line, as a reader sees them.
+    [sender] = msg["From"].addresses
+    assert sender.display_name == "Chengdong Centre Bcc: spy@evil.example X-Injected: 1"
+    assert sender.addr_spec == "noreply@tiaojie.example"
+    assert msg["Subject"] == "Hi Bcc: spy2@evil.example"
+    # The recipient with a line break is never sent; its row says why.
+    rows = {r["dedupe_key"]: r for r in await all_rows()}
+    assert rows["inject:name"]["status"] == "sent"
+    assert rows["inject:to"]["status"] == "failed" and "BadAddress" in rows["inject:to"]["last_error"]
+
+
+async def test_message_id_is_the_same_on_every_attempt(world, smtp):
+    """A re-sent message carries the Message-ID of the first try (receivers can drop repeats)."""
+    from app.notifications.email import build_email
+    from app.notifications.messages import Rendered
+    from app.settings import get_settings
+
+    rendered = Rendered(subject="S", text="t", html="<p>h</p>", sms="")
+    one = build_email(rendered, to="a@example.cn", tenant_name="n", notification_id=7, settings=get_settings())
+    two = build_email(rendered, to="a@example.cn", tenant_name="n", notification_id=7, settings=get_settings())
+    other = build_email(rendered, to="a@example.cn", tenant_name="n", notification_id=8, settings=get_settings())
+    mid = [line for line in one.data.split(b"\r\n") if line.startswith(b"Message-ID:")]
+    assert mid and mid == [line for line in two.data.split(b"\r\n") if line.startswith(b"Message-ID:")]
+    assert mid != [line for line in other.data.split(b"\r\n") if line.startswith(b"Message-ID:")]
