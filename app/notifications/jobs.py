@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from app.notifications import service
@@ -177,7 +178,11 @@ async def deliver_due_notifications(ctx: dict[str, Any], tenant_id: int) -> dict
 
 
 async def sweep_notifications(ctx: dict[str, Any]) -> dict[str, int]:
-    return await service.sweep()
+    # The first sweep of a worker process (run at start-up) wakes every tenant with due
+    # messages at once: after a crash and restart, delivery goes on without waiting.
+    first = not ctx.get("outbox_swept")
+    ctx["outbox_swept"] = True
+    return await service.sweep(grace=timedelta(0) if first else None)
 
 
 async def close_mailer(ctx: dict[str, Any]) -> None:

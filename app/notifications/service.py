@@ -50,8 +50,8 @@ LEASE = timedelta(seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS", "") or 12
 STUCK_AFTER = LEASE  # the old name
 # A due row whose job should have run this long ago has lost its job (Redis restart).
 SWEEP_GRACE = timedelta(seconds=60)
-# A batch job claims this many rows at a time.
-BATCH_SIZE = 100
+# A batch job claims this many rows at a time (few enough to be sent well within a lease).
+BATCH_SIZE = 48
 # At most this many messages of one worker process are between "handed to the mail
 # server or gateway" and "recorded as sent" at any moment: the duplicate bound of a
 # worker killed with SIGKILL (see the README).
@@ -513,12 +513,13 @@ async def record_failure(row: dict[str, Any], error: str, *, final: bool = False
 # --- the sweep (across tenants) ------------------------------------------------
 
 
-async def sweep(now: datetime | None = None) -> dict[str, int]:
+async def sweep(now: datetime | None = None, grace: timedelta | None = None) -> dict[str, int]:
     """Release rows whose lease ran out, wake every tenant with due rows that waited
     SWEEP_GRACE (their job was lost) or with released rows, and wake tenants whose rows
     are still leased at the moment those leases end (a worker killed while sending:
     the next batch claims them then)."""
     now = now or utcnow()
+    grace = SWEEP_GRACE if grace is None else grace
     with unscoped("the outbox sweep looks after every tenant's messages"):
         released = await (
             Notification.update({Notification.status: Status.pending.value})
@@ -532,7 +533,7 @@ async def sweep(now: datetime | None = None) -> dict[str, int]:
             Notification.select(Notification.tenant)
             .where(
                 (Notification.status == Status.pending.value)
-                & (Notification.scheduled_for <= now - SWEEP_GRACE)
+                & (Notification.scheduled_for <= now - grace)
             )
             .distinct()
         )
