@@ -2,7 +2,7 @@
 
 ``deliver_due_notifications(ctx, tenant_id)`` drains a tenant's due messages in
 chunks; ``notify()`` wakes it after commit (``service.wake``: one job per tenant and
-quarter second), and so do retries and the sweep. ``deliver_notification(ctx,
+second), and so do retries and the sweep. ``deliver_notification(ctx,
 notification_id, tenant_id)`` delivers one message (jobs queued by older versions).
 ``sweep_notifications`` is the cron job that finds what was lost or stuck.
 

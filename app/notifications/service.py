@@ -3,7 +3,7 @@
 ``notify()`` writes a row inside the caller's transaction (its dedupe key makes a
 second write of the same cause a no-op) and, after commit, *wakes* the tenant's batch
 job: ``deliver_due_notifications(tenant_id)`` under a job id that names the tenant and
-a quarter-second slot (``wake()``), so thousands of ``notify()`` calls make a few
+a one-second slot (``wake()``), so thousands of ``notify()`` calls make a few
 jobs, not one each. A batch job claims due rows in chunks with one conditional UPDATE
 (pending and due -> sending; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two workers
 can never both hold a row. A claim is a *lease*: ``claimed_at`` + ``LEASE``; a worker
@@ -57,7 +57,7 @@ BATCH_SIZE = 48
 # worker killed with SIGKILL (see the README).
 SEND_SLOTS = 8
 # notify() calls within one slot of this length share one batch job.
-WAKE_SLOT = 0.25
+WAKE_SLOT = 1.0
 PAGE_SIZE = 50
 
 QUIET_TZ = ZoneInfo("Asia/Shanghai")
