@@ -64,6 +64,8 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/city/coverage/missing": [(CITY_ADMIN, "/city/coverage/missing?measure=enterprises"),
                                (CITY_ADMIN, "/city/coverage/missing?measure=centers")],
     "/manage/{slug:str}/coverage": [(DISTRICT_ADMIN, "/manage/chengdong/coverage")],
+    "/city/reports": [(CITY_ADMIN, "/city/reports"), (CITY_ADMIN, "/city/reports?district=%E5%9F%8E%E4%B8%9C%E9%95%87")],
+    "/manage/{slug:str}/reports": [(DISTRICT_ADMIN, "/manage/chengdong/reports")],
     "/city/health": [(CITY_ADMIN, "/city/health"), (CITY_ADMIN, "/city/health?check=no_admin")],
     "/city/broadcasts": [(CITY_ADMIN, "/city/broadcasts")],
     "/city/broadcasts/new": [(CITY_ADMIN, "/city/broadcasts/new")],
@@ -118,4 +120,6 @@ NOT_PAGES = {
     "/manage/{slug:str}/training/materials/{material_id:int}",
     "/manage/{slug:str}/training/evidence/{completion_id:int}",
     "/city/training",  # a redirect to the city center's training overview
+    "/city/reports/export",  # a spreadsheet download
+    "/manage/{slug:str}/reports/export",  # a spreadsheet download
 }
