@@ -1,26 +1,35 @@
-"""The outbox: write a message with the change that caused it, deliver it exactly once.
+"""The outbox: write a message with the change that caused it, deliver it (at least) once.
 
 ``notify()`` writes a row inside the caller's transaction (its dedupe key makes a
-second write of the same cause a no-op) and enqueues ``deliver_notification``
-after commit. A delivery first *claims* the row with one conditional UPDATE
-(pending and due -> sending), so two workers can never both send it; the batch
-claim of the sweep path adds ``FOR UPDATE SKIP LOCKED`` on PostgreSQL. Failures
-are retried with exponential backoff, then kept as failed with the error. The
-sweep (a cron job) releases rows stuck in sending and re-enqueues due rows whose
-job was lost, so an outage of Redis or of the mail server delays messages but
-never loses them.
+second write of the same cause a no-op) and, after commit, *wakes* the tenant's batch
+job: ``deliver_due_notifications(tenant_id)`` under a job id that names the tenant and
+a one-second slot (``wake()``), so thousands of ``notify()`` calls make a few
+jobs, not one each. A batch job claims due rows in chunks with one conditional UPDATE
+(pending and due -> sending; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two workers
+can never both hold a row. A claim is a *lease*: ``claimed_at`` + ``LEASE``; a worker
+renews it before each send while it still holds the row, and a row whose lease ran out
+(its worker died) is claimed again by the next batch of its tenant. Each message is
+marked sent as soon as the mail server or gateway accepted it (a few at a time, in one
+UPDATE, while their send slots are still held), so a worker killed with SIGKILL leaves
+at most ``SEND_SLOTS`` messages that were accepted but not yet recorded: those are the
+only ones that can go out twice. Failures are retried with exponential backoff, then
+kept as failed with the error. The sweep (a cron job) releases expired leases and
+wakes tenants whose due rows have no job (Redis lost it), so an outage of Redis or of
+the mail server delays messages but never loses them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+import os
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 from zoneinfo import ZoneInfo
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.aggregate import Count, Max
 
 from app.accounts.tables import User
 from app.core import jobs
@@ -34,14 +43,21 @@ from tenants.tables import Tenant
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=2)
-# A row claimed longer ago than this belongs to a worker that died.
-STUCK_AFTER = timedelta(minutes=10)
+# A claim is a lease: a row still "sending" this long after its claim (or its last
+# renewal) belongs to a worker that died, and is claimed again. OUTBOX_LEASE_SECONDS
+# shortens it for tests; a send never starts with less than half of it left.
+LEASE = timedelta(seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS", "") or 120))
+STUCK_AFTER = LEASE  # the old name
 # A due row whose job should have run this long ago has lost its job (Redis restart).
 SWEEP_GRACE = timedelta(seconds=60)
-BATCH_SIZE = 200
-# The batch path sends this many at once and then marks them sent in one UPDATE: a
-# worker killed in between re-sends at most these (after STUCK_AFTER).
-SEND_CHUNK = 25
+# A batch job claims this many rows at a time (few enough to be sent well within a lease).
+BATCH_SIZE = 48
+# At most this many messages of one worker process are between "handed to the mail
+# server or gateway" and "recorded as sent" at any moment: the duplicate bound of a
+# worker killed with SIGKILL (see the README).
+SEND_SLOTS = 8
+# notify() calls within one slot of this length share one batch job.
+WAKE_SLOT = 1.0
 PAGE_SIZE = 50
 
 QUIET_TZ = ZoneInfo("Asia/Shanghai")
@@ -251,7 +267,7 @@ async def notify(
                     raise TenancyError("dedupe key is taken by another tenant's message")
                 return existing["id"]
             notification_id = inserted[0]["id"]
-            await enqueue_delivery(notification_id, tenant_id, due)
+            await wake(tenant_id, due)
     return notification_id
 
 
@@ -317,16 +333,32 @@ async def notify_many(
                 )
                 written += len(inserted)
             if written:
-                await jobs.enqueue(DELIVER_DUE_JOB, tenant_id, _job_id=f"{DELIVER_DUE_JOB}:{tenant_id}")
+                await wake(tenant_id, now)
     return written
 
 
+def wake_job_id(tenant_id: int, slot: int) -> str:
+    return f"{DELIVER_DUE_JOB}:{tenant_id}:{slot}"
+
+
+async def wake(tenant_id: int, due: datetime | None = None) -> None:
+    """Make sure a batch job of ``tenant_id`` runs once ``due`` (default: now) has come.
+
+    The job's id names the tenant and the WAKE_SLOT-long slot of the due time, and the
+    job is deferred to the end of that slot (plus a little): every wake of the slot is
+    the same queued job (arq adds a job id once), and that job starts only after the
+    slot is over, so it sees every row whose wake fell in the slot. (A wake while its
+    job runs would be dropped by arq; none can come, the slot is over by then.)
+    Inside ``atomic()`` the enqueue waits for the commit."""
+    at = max(due or utcnow(), utcnow()).timestamp()
+    slot = math.floor(at / WAKE_SLOT)
+    start = datetime.fromtimestamp((slot + 1) * WAKE_SLOT + 0.05, timezone.utc)
+    await jobs.enqueue(DELIVER_DUE_JOB, tenant_id, _job_id=wake_job_id(tenant_id, slot), _defer_until=start)
+
+
 async def enqueue_delivery(notification_id: int, tenant_id: int, due: datetime | None = None) -> None:
-    # A job must not run before its row is due: the claim would skip it.
-    if due is not None and due > utcnow():
-        await jobs.enqueue(DELIVER_JOB, notification_id, tenant_id, _defer_until=due)
-    else:
-        await jobs.enqueue(DELIVER_JOB, notification_id, tenant_id)
+    """Deliver this message once it is due (by its tenant's batch job)."""
+    await wake(tenant_id, due)
 
 
 # --- claiming and outcomes (inside the tenant's scope) --------------------------
@@ -370,20 +402,23 @@ async def claim(notification_id: int) -> dict[str, Any] | None:
 
 
 async def claim_batch(limit: int = BATCH_SIZE) -> list[dict[str, Any]]:
-    """Atomically take up to ``limit`` due pending messages of the active tenant.
+    """Atomically take up to ``limit`` messages of the active tenant: due pending ones,
+    and ones whose lease ran out (their worker died while sending them).
 
     PostgreSQL: rows locked by another worker's claim are skipped, not waited for.
     SQLite: writers are serialised, so the conditional UPDATE alone is atomic."""
     tenant_id = current_tenant_id()
     now = utcnow()
+    expired = now - LEASE
     engine = get_engine()
     lock = " FOR UPDATE SKIP LOCKED" if engine.engine_type == "postgres" else ""
+    claimable = "((status = 'pending' AND scheduled_for <= {}) OR (status = 'sending' AND claimed_at < {}))"
     claimed = await _write(Notification.raw(
         "UPDATE notification SET status = 'sending', claimed_at = {}, attempts = attempts + 1 "
-        "WHERE status = 'pending' AND id IN ("
-        "SELECT id FROM notification WHERE tenant = {} AND status = 'pending' AND scheduled_for <= {} "
+        "WHERE " + claimable + " AND id IN ("
+        "SELECT id FROM notification WHERE tenant = {} AND " + claimable + " "
         "ORDER BY scheduled_for, id LIMIT {}" + lock + ") RETURNING id",
-        now, tenant_id, now, limit,
+        now, now, expired, tenant_id, now, expired, limit,
     ))
     if not claimed:
         return []
@@ -401,6 +436,21 @@ def _mine(row: dict[str, Any]) -> Any:
     )
 
 
+def lease_left(row: dict[str, Any]) -> timedelta:
+    return _aware(row["claimed_at"]) + LEASE - utcnow()
+
+
+async def renew(row: dict[str, Any]) -> bool:
+    """Extend our lease on a row we are about to send; False if it is not ours any more
+    (the lease ran out and another worker took it)."""
+    now = utcnow()
+    rows = await _write(Notification.update({Notification.claimed_at: now}).where(_mine(row))
+                        .returning(Notification.id))
+    if rows:
+        row["claimed_at"] = now
+    return bool(rows)
+
+
 async def mark_sent(row: dict[str, Any]) -> None:
     await _write(Notification.update(
         {Notification.status: Status.sent.value, Notification.sent_at: utcnow(), Notification.last_error: ""}
@@ -408,7 +458,8 @@ async def mark_sent(row: dict[str, Any]) -> None:
 
 
 async def mark_sent_many(rows: list[dict[str, Any]]) -> None:
-    """Mark a chunk of one batch claim as sent in one statement (they share ``claimed_at``)."""
+    """Mark several claimed rows as sent, one statement per claim time (a batch's rows
+    share theirs), each only while the claim is still ours."""
     for claimed_at in {r["claimed_at"] for r in rows}:
         ids = [r["id"] for r in rows if r["claimed_at"] == claimed_at]
         await _write(Notification.update(
@@ -438,10 +489,11 @@ async def postpone(row: dict[str, Any], until: datetime) -> None:
     await enqueue_delivery(row["id"], row["tenant"], until)
 
 
-async def record_failure(row: dict[str, Any], error: str) -> datetime | None:
-    """Retry later with backoff, or give up after MAX_ATTEMPTS. Returns the retry time."""
+async def record_failure(row: dict[str, Any], error: str, *, final: bool = False) -> datetime | None:
+    """Retry later with backoff, or give up after MAX_ATTEMPTS (at once when ``final``:
+    trying again cannot help). Returns the retry time."""
     error = error[:2000]
-    if row["attempts"] >= MAX_ATTEMPTS:
+    if final or row["attempts"] >= MAX_ATTEMPTS:
         await _write(Notification.update(
             {Notification.status: Status.failed.value, Notification.last_error: error}
         ).where(_mine(row)))
@@ -461,30 +513,49 @@ async def record_failure(row: dict[str, Any], error: str) -> datetime | None:
 # --- the sweep (across tenants) ------------------------------------------------
 
 
-async def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Release rows stuck in sending and re-enqueue due rows whose job was lost."""
+async def sweep(now: datetime | None = None, grace: timedelta | None = None) -> dict[str, int]:
+    """Release rows whose lease ran out, wake every tenant with due rows that waited
+    SWEEP_GRACE (their job was lost) or with released rows, and wake tenants whose rows
+    are still leased at the moment those leases end (a worker killed while sending:
+    the next batch claims them then)."""
     now = now or utcnow()
+    grace = SWEEP_GRACE if grace is None else grace
     with unscoped("the outbox sweep looks after every tenant's messages"):
         released = await (
             Notification.update({Notification.status: Status.pending.value})
             .where(
                 (Notification.status == Status.sending.value)
-                & (Notification.claimed_at < now - STUCK_AFTER)
+                & (Notification.claimed_at < now - LEASE)
             )
-            .returning(Notification.id)
+            .returning(Notification.id, Notification.tenant)
         )
-        tenants = await (
+        due = await (
             Notification.select(Notification.tenant)
             .where(
                 (Notification.status == Status.pending.value)
-                & (Notification.scheduled_for <= now - SWEEP_GRACE)
+                & (Notification.scheduled_for <= now - grace)
             )
             .distinct()
         )
-    for t in tenants:
-        # One batch job per tenant; a job id already queued or running is not added twice.
-        await jobs.enqueue(DELIVER_DUE_JOB, t["tenant"], _job_id=f"{DELIVER_DUE_JOB}:{t['tenant']}")
-    return {"released": len(released), "tenants": len(tenants)}
+        leased = await (
+            Notification.select(Notification.tenant, Max(Notification.claimed_at, alias="last"))
+            .where(Notification.status == Status.sending.value)
+            .group_by(Notification.tenant)
+        )
+    tenants = sorted({t["tenant"] for t in due} | {r["tenant"] for r in released})
+    for tenant_id in tenants:
+        await wake(tenant_id)
+    for t in leased:
+        # A job whose wake is already queued is not added twice.
+        await wake(t["tenant"], _aware(t["last"]) + LEASE + timedelta(seconds=1))
+    return {"released": len(released), "tenants": len(tenants), "leased": len(leased)}
+
+
+def _aware(at: datetime | str) -> datetime:
+    """A stored time as an aware datetime (SQLite gives aggregates of times as text)."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 # --- staff views ---------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Benchmark: N pending email notifications delivered to a local SMTP sink by one worker.
 
-    .venv/bin/python -m bench.notifications [--count 10000] [--mode jobs|sweep|both]
+    .venv/bin/python -m bench.notifications [--count 10000] [--mode notify|sweep|both]
 
 SQLite by default (a new file under /tmp); PostgreSQL when DATABASE_URL is given
 (a new database is created on that server and dropped afterwards). Redis: REDIS_URL,
@@ -8,9 +8,14 @@ or an embedded one. This process seeds the outbox and runs the SMTP sink (aiosmt
 in a thread); the worker is a separate process (an arq Worker with the real jobs),
 which reports its delivery time and its peak RSS (VmHWM).
 
-Modes: ``jobs`` enqueues one ``deliver_notification`` job per message, as ``notify()``
-does; ``sweep`` loses all of them (as after a Redis restart) and lets the sweep's
-per-tenant batch job deliver them.
+Modes: ``notify`` writes every message with ``notify()`` itself, one call (and one
+transaction) each, which wakes the tenant's coalesced batch job: the path every
+feature takes; ``sweep`` writes the rows directly with no job (as after a Redis
+restart) and lets the sweep wake the batch job.
+
+The worker runs with the production ``WorkerSettings`` (its functions, ``max_jobs``,
+``poll_delay``, ``keep_result``, job timeout): only ``burst`` (stop when the queue is
+empty) is added. Cron jobs are left out so that only delivery is timed.
 """
 
 from __future__ import annotations
@@ -47,27 +52,38 @@ async def _work() -> dict:
 
     from workers.settings import WorkerSettings, shutdown, startup
 
+    marks: dict[str, float] = {}
+
+    async def ready(ctx: dict) -> None:
+        # Timed from here: the worker's start-up (imports, database) is not delivery.
+        await startup(ctx)
+        marks["start"], marks["cpu"] = time.perf_counter(), time.process_time()
+
+    production = {name: getattr(WorkerSettings, name) for name in
+                  ("max_jobs", "poll_delay", "keep_result", "job_timeout", "max_tries")
+                  if hasattr(WorkerSettings, name)}
     worker = Worker(
         functions=WorkerSettings.functions,
         redis_settings=RedisSettings.from_dsn(os.environ["REDIS_URL"]),
         burst=True,
-        poll_delay=0.01,
         handle_signals=False,
-        on_startup=startup,
+        on_startup=ready,
         on_shutdown=shutdown,
-        max_jobs=int(os.environ.get("BENCH_MAX_JOBS", "20")),
-        keep_result=0,
         log_results=False,
+        **production,
     )
+    if os.environ.get("BENCH_VERBOSE"):
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     rss_before = _rss_mb("VmRSS")
-    cpu_before = time.process_time()
-    start = time.perf_counter()
     await worker.main()
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - marks["start"]
+    cpu = time.process_time() - marks["cpu"]
     await worker.close()
     return {
         "elapsed": elapsed,
-        "cpu": time.process_time() - cpu_before,
+        "cpu": cpu,
         "rss_start_mb": rss_before,
         "peak_rss_mb": _rss_mb("VmHWM"),
         "jobs": worker.jobs_complete,
@@ -126,42 +142,51 @@ def _env(database_url: str, redis_url: str, smtp_port: int) -> dict[str, str]:
     }
 
 
-def _seed(env: dict[str, str], count: int, mode: str) -> None:
-    """Migrate, create a tenant, write ``count`` pending messages, queue their jobs."""
+def _seed(env: dict[str, str], count: int, mode: str) -> float:
+    """Migrate, create a tenant, write ``count`` pending messages; returns the seconds
+    the writing took (``notify`` mode: one notify() call and transaction per message)."""
     code = f"""
-import asyncio
+import asyncio, json, time
 from datetime import timedelta
 from app.cli import migrate
 async def main():
     await migrate(quiet=True)
+    from app.db import atomic
     from app.notifications import service
     from app.notifications.tables import Notification
-    from app.core.jobs import enqueue, close_pool
+    from app.core.jobs import close_pool
     from app.core.redis import get_redis
     from tenants.scope import tenant_scope
     from tenants.tables import Tenant
     await get_redis().flushdb()
     t = Tenant(slug="bench", name="海安市城东镇劳动人事争议调解中心", kind="district_center"); await t.save()
     now = service.utcnow()
-    with tenant_scope(t.id):
-        for start in range(0, {count}, 1000):
-            rows = [Notification(tenant=t.id, channel="email", recipient=f"worker{{i}}@example.cn",
-                                 template_key="staff_notice", locale="zh_Hans",
-                                 payload={{"subject": f"讲座提醒 {{i}}", "body": "您报名的讲座将于明天下午两点开始。"}},
-                                 dedupe_key=f"bench:{{i}}", status="pending", scheduled_for=now - timedelta(minutes=5))
-                    for i in range(start, min(start + 1000, {count}))]
-            await Notification.insert(*rows)
-        ids = [r["id"] for r in await Notification.select(Notification.id).order_by(Notification.id)]
-    if "{mode}" == "jobs":
-        pool = await __import__("app.core.jobs", fromlist=["get_pool"]).get_pool()
-        for nid in ids:
-            await pool.enqueue_job("deliver_notification", nid, t.id)
+    start = time.perf_counter()
+    def payload(i):
+        return {{"subject": f"讲座提醒 {{i}}", "body": "您报名的讲座将于明天下午两点开始。"}}
+    if "{mode}" == "notify":
+        for i in range({count}):
+            async with atomic():
+                await service.notify(t.id, "staff_notice", f"bench:{{i}}", email=f"worker{{i}}@example.cn",
+                                     payload=payload(i))
     else:
+        with tenant_scope(t.id):
+            for start_at in range(0, {count}, 1000):
+                rows = [Notification(tenant=t.id, channel="email", recipient=f"worker{{i}}@example.cn",
+                                     template_key="staff_notice", locale="zh_Hans", payload=payload(i),
+                                     dedupe_key=f"bench:{{i}}", status="pending",
+                                     scheduled_for=now - timedelta(minutes=5))
+                        for i in range(start_at, min(start_at + 1000, {count}))]
+                await Notification.insert(*rows)
         await service.sweep()
+    elapsed = time.perf_counter() - start
+    jobs = await get_redis().zcard("arq:queue")
     await close_pool()
+    print(json.dumps({{"seed_seconds": elapsed, "queued_jobs": jobs}}))
 asyncio.run(main())
 """
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run_one(count: int, mode: str, database: str, redis_url: str) -> dict:
@@ -176,12 +201,15 @@ def run_one(count: int, mode: str, database: str, redis_url: str) -> dict:
     database_url, drop = _new_database(database)
     try:
         env = _env(database_url, redis_url, port)
-        _seed(env, count, mode)
+        seeded = _seed(env, count, mode)
         sink_cpu = time.process_time()
         out = subprocess.run([sys.executable, "-m", "bench.notifications", "--worker"], env=env, cwd=ROOT,
                              check=True, capture_output=True, text=True)
+        if os.environ.get("BENCH_VERBOSE"):
+            sys.stderr.write(out.stderr)
         result = json.loads(out.stdout.strip().splitlines()[-1])
         result["sink_cpu"] = time.process_time() - sink_cpu
+        result.update(seeded)
     finally:
         controller.stop()
         drop()
@@ -195,7 +223,7 @@ def run_one(count: int, mode: str, database: str, redis_url: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--mode", choices=["jobs", "sweep", "both"], default="both")
+    parser.add_argument("--mode", choices=["notify", "sweep", "both"], default="both")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -211,13 +239,15 @@ def main() -> None:
         proc, redis_url = start_embedded_redis()
     try:
         database = os.environ.get("DATABASE_URL", "sqlite")
-        modes = ["jobs", "sweep"] if args.mode == "both" else [args.mode]
-        print(f"{'database':10} {'mode':6} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'RSS start':>9} {'peak RSS':>9} {'worker CPU':>10} {'sink CPU':>8}")
+        modes = ["notify", "sweep"] if args.mode == "both" else [args.mode]
+        print(f"load average at start: {os.getloadavg()[0]:.1f}")
+        print(f"{'database':10} {'mode':6} {'messages':>8} {'jobs':>5} {'seconds':>8} {'msg/s':>7} {'RSS start':>9} {'peak RSS':>9} {'worker CPU':>10} {'sink CPU':>8} {'load':>5}")
         for mode in modes:
-            for count in sorted({max(args.count // 5, 1), args.count}):
+            for count in sorted({max(args.count // 10, 1), args.count}):
                 r = run_one(count, mode, database, redis_url)
-                print(f"{r['database']:10} {mode:6} {count:8d} {r['elapsed']:8.2f} {r['per_second']:7.0f} "
-                      f"{r['rss_start_mb']:7.1f}MB {r['peak_rss_mb']:7.1f}MB {100 * r['cpu'] / r['elapsed']:9.0f}% {100 * r['sink_cpu'] / r['elapsed']:7.0f}%", flush=True)
+                print(f"{r['database']:10} {mode:6} {count:8d} {r['queued_jobs']:5d} {r['elapsed']:8.2f} {r['per_second']:7.0f} "
+                      f"{r['rss_start_mb']:7.1f}MB {r['peak_rss_mb']:7.1f}MB {100 * r['cpu'] / r['elapsed']:9.0f}% "
+                      f"{100 * r['sink_cpu'] / r['elapsed']:7.0f}% {os.getloadavg()[0]:5.1f}", flush=True)
     finally:
         if proc is not None:
             proc.kill()

@@ -56,7 +56,7 @@ async def test_compose_check_then_send_to_everyone(client, world):
     assert len({r["dedupe_key"] for r in rows}) == 8 and all(r["dedupe_key"].startswith("broadcast:") for r in rows)
     assert {r["template_key"] for r in rows} == {"broadcast"} and {r["channel"] for r in rows} == {"email"}
     # One batch delivery job for the whole notice instead of a job per message.
-    assert redis_sync().exists(f"arq:job:deliver_due_notifications:{world.tenants['city']['id']}")
+    assert len(redis_sync().keys(f"arq:job:deliver_due_notifications:{world.tenants['city']['id']}:*")) == 1
     detail = await client.get(resp.headers["location"])
     assert "The notice went to 4 organisations; 8 people get an email." in detail.text
     assert "nobody yet" in detail.text

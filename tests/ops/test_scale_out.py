@@ -176,7 +176,7 @@ def test_two_web_servers_and_two_workers_share_one_database_and_redis(tmp_path, 
         assert re.search(r"^tiaojie_outbox_oldest_pending_age_seconds \d", web_metrics, re.M)
         assert "/o/chengdong" not in web_metrics  # routes are templates, never raw paths
         worker_metrics = httpx.get(f"http://127.0.0.1:{metrics_w}/metrics", timeout=10).text
-        jobs = re.search(r'tiaojie_worker_jobs_total\{job="deliver_notification",outcome="ok"\} (\d+)', worker_metrics)
+        jobs = re.search(r'tiaojie_worker_jobs_total\{job="deliver_due_notifications",outcome="ok"\} (\d+)', worker_metrics)
         assert jobs and float(jobs.group(1)) >= 1, worker_metrics[:2000]
     finally:
         for service in services:
