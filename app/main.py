@@ -94,7 +94,7 @@ def create_app() -> Litestar:
     )
     app = Litestar(
         route_handlers=route_handlers(),
-        middleware=[RequestBasicsMiddleware, RequestMetricsMiddleware, session.middleware, RequestContextMiddleware, PageViewMiddleware],
+        middleware=[RequestMetricsMiddleware, session.middleware, RequestContextMiddleware, PageViewMiddleware],
         csrf_config=csrf,
         guards=[enforce_access],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -107,6 +107,10 @@ def create_app() -> Litestar:
         logging_config=None,  # app.ops.logs configures logging (JSON in production)
         debug=False,
     )
+    # Outside Litestar's router and exception handling, so that every response (a 404 for a
+    # path no route matches, a 405, an error raised in a middleware) gets the security headers,
+    # the request id and the visitor's language.
+    app.asgi_handler = RequestBasicsMiddleware(app.asgi_handler)
     missing = undeclared_routes(app)
     if missing:
         raise ImproperlyConfiguredException("routes without an access declaration: " + ", ".join(missing))
