@@ -7,16 +7,16 @@ import logging
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from app.core.sessions import LeanSessionConfig
+from app.core.ids import IdGuardMiddleware
+from app.core.sessions import BoundCsrfMiddleware, DatabaseSessionConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
-from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from app.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.middleware import RequestBasicsMiddleware
-from app.core.redis import close_redis, new_redis
+from app.core.redis import close_redis
 from app.core.pagecache import VersionWatcher as PageVersionWatcher
 from app.core.render import get_env, static_dir
 from app.core import jobs
@@ -76,7 +76,7 @@ def create_app() -> Litestar:
     settings = get_settings()
     refuse_unsafe_production(settings)
     configure_logging("web")
-    session = LeanSessionConfig(
+    session = DatabaseSessionConfig(
         key="tiaojie_session",
         max_age=SESSION_MAX_AGE,
         secure=settings.secure_cookies,
@@ -94,13 +94,12 @@ def create_app() -> Litestar:
     )
     app = Litestar(
         route_handlers=route_handlers(),
-        middleware=[RequestMetricsMiddleware, session.middleware, RequestContextMiddleware, PageViewMiddleware],
+        middleware=[RequestMetricsMiddleware, IdGuardMiddleware, session.middleware, BoundCsrfMiddleware, RequestContextMiddleware, PageViewMiddleware],
         csrf_config=csrf,
         guards=[enforce_access],
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(get_env())),
-        stores={"sessions": RedisStore(new_redis(), namespace="tiaojie:sessions", handle_client_shutdown=True)},
         on_startup=[start_db, _start_page_versions],
         on_shutdown=[_stop_page_versions, _on_shutdown],
         openapi_config=None,

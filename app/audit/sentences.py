@@ -134,6 +134,7 @@ def _fields(changes: Any) -> str:
 
 describe("account.login", _l("%(who)s signed in."))
 describe("account.password_changed", _l("%(who)s changed their password."))
+describe("account.signed_out_everywhere", _l("%(who)s signed out on every device."))
 describe("tenant.profile_updated", _l("%(who)s changed the public profile: %(fields)s."),
          lambda d, n: {"fields": _fields(d.get("changes"))})
 describe("tenant.created", _l("%(who)s added the organisation “%(name)s”."),

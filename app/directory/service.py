@@ -134,6 +134,13 @@ async def validate_tenant_form(form: Form, editing: dict[str, Any] | None = None
                 form.error("parent", _("An organisation cannot belong to itself."))
             else:
                 _district_under_parent(form, parent)
+    if editing and editing.get("kind") == "city_center":
+        # The city center's accounts are the only way into /city/: it cannot switch itself off.
+        if not form["active"]:
+            form.error("active", _("The city center cannot be deactivated: its accounts would lose the city console, "
+                                   "with no one left to turn it back on."))
+        if kind and kind != "city_center":
+            form.error("kind", _("The city center cannot become another kind of organisation."))
     if kind == "district_center" and not form["district"] and "district" not in form.errors:
         form.error("district", _("A district center needs the name of its district, town or street."))
 

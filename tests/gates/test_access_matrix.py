@@ -48,6 +48,7 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/logout"): "login",
     ("GET", "/account/password"): "login",
     ("POST", "/account/password"): "login",
+    ("POST", "/account/sign-out-everywhere"): "login",
     ("GET", "/account/organisations"): "login",
     ("GET", "/manage/{slug:str}"): "tenant:member",
     ("GET", "/manage/{slug:str}/settings"): "tenant:admin",
