@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "app.city.piccolo_app",
         "app.feedback.piccolo_app",
         "app.undo.piccolo_app",
+        "app.invitations.piccolo_app",
     ]
 )

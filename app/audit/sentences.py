@@ -145,6 +145,12 @@ describe("tenant.admin_added", _l("%(who)s made %(member)s an administrator of %
          lambda d, n: {"member": n.user(d.get("user_id")), "org": n.tenant(d.get("tenant_id"))})
 describe("member.added", _l("%(who)s added %(member)s as %(role)s."),
          lambda d, n: {"member": n.user(d.get("user_id")), "role": _role(d.get("role"))})
+describe("member.invited", _l("%(who)s invited %(target)s to join as %(role)s."),
+         lambda d, n: {"role": _role(d.get("role"))})
+describe("member.invitation_accepted", _l("%(who)s accepted the invitation and joined as %(role)s."),
+         lambda d, n: {"role": _role(d.get("role"))})
+describe("tenant.admin_invited", _l("%(who)s invited %(target)s to administer %(org)s."),
+         lambda d, n: {"org": n.tenant(d.get("tenant_id"))})
 describe("member.role_changed", _l("%(who)s changed the role of %(member)s from %(from)s to %(to)s."),
          lambda d, n: {"member": n.user(d.get("user_id")), "from": _role(d.get("from")), "to": _role(d.get("to"))})
 describe("member.removed", _l("%(who)s removed %(member)s (%(role)s) from the organisation."),

@@ -49,6 +49,8 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/account/password"): "login",
     ("POST", "/account/password"): "login",
     ("POST", "/account/sign-out-everywhere"): "login",
+    ("GET", "/invitations/{token:str}"): "public",
+    ("POST", "/invitations/{token:str}"): "public",
     ("GET", "/account/organisations"): "login",
     ("GET", "/manage/{slug:str}"): "tenant:member",
     ("GET", "/manage/{slug:str}/settings"): "tenant:admin",
