@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "app.feedback.piccolo_app",
         "app.undo.piccolo_app",
         "app.invitations.piccolo_app",
+        "app.training.piccolo_app",
     ]
 )

@@ -173,7 +173,7 @@ def live_server():
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
+    deadline = time.time() + 90  # a loaded 2-core machine can take a while to import the app
     while True:
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code in (200, 503):

@@ -24,6 +24,7 @@ from app.city.jobs import snapshot_coverage
 from app.ops.backup import backup_cron_jobs
 from workers.heartbeat import heartbeat
 from app.feedback.jobs import erase_feedback_contacts, feedback_deadlines
+from app.training.jobs import credit_training_sessions, training_reminders
 
 log = logging.getLogger("tiaojie.worker")
 
@@ -56,6 +57,8 @@ class WorkerSettings:
         snapshot_coverage,
         feedback_deadlines,
         erase_feedback_contacts,
+        training_reminders,
+        credit_training_sessions,
     ]
     cron_jobs = [
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
@@ -68,6 +71,9 @@ class WorkerSettings:
         # Reminders, overdue alerts and automatic escalation: each once per deadline.
         cron(feedback_deadlines, minute={0, 15, 30, 45}, second=10, unique=True),
         cron(erase_feedback_contacts, hour=3, minute=20, second=0, unique=True),
+        # Training: due-soon and overdue reminders, each once per assignment and stage.
+        cron(training_reminders, minute={5, 35}, second=20, run_at_startup=True, unique=True),
+        cron(credit_training_sessions, minute={10, 40}, second=25, unique=True),
     ]
     timezone = ZoneInfo(get_settings().time_zone)  # cron hours (the nightly backup) are TIME_ZONE's
     on_startup = startup

@@ -97,6 +97,22 @@ async def quiet(tenant_ids: list[int]) -> set[int]:
     return set(tenant_ids) - entries - views
 
 
+async def problems_of(tenants: list[dict[str, Any]], checks: list[HealthCheck] | None = None,
+                      counts: dict[str, int] | None = None) -> dict[int, list[HealthCheck]]:
+    """{organisation id: the checks it fails} for these organisations (each with ``id`` and
+    ``kind``); the city's health page and a district center's oversight of its subtree ask here.
+    ``counts`` (if given) receives how many fail each check."""
+    failing: dict[int, list[HealthCheck]] = {}
+    for c in checks if checks is not None else CHECKS:
+        ids = [t["id"] for t in tenants if t["kind"] in c.kinds]
+        failed = await c.find(ids) if ids else set()
+        if counts is not None:
+            counts[c.key] = len(failed)
+        for tenant_id in failed:
+            failing.setdefault(tenant_id, []).append(c)
+    return failing
+
+
 def check_by_key(key: str) -> HealthCheck | None:
     return next((c for c in CHECKS if c.key == key), None)
 
@@ -110,14 +126,8 @@ async def network_health(district: str | None = None, only: str | None = None) -
         query = query.where(Tenant.district == district)
     tenants = await query
     checks = [c for c in CHECKS if only in (None, c.key)]
-    failing: dict[int, list[HealthCheck]] = {}
     counts: dict[str, int] = {}
-    for c in checks:
-        ids = [t["id"] for t in tenants if t["kind"] in c.kinds]
-        failed = await c.find(ids) if ids else set()
-        counts[c.key] = len(failed)
-        for tenant_id in failed:
-            failing.setdefault(tenant_id, []).append(c)
+    failing = await problems_of(tenants, checks, counts)
     order = {c.key: i for i, c in enumerate(CHECKS)}
     rows = sorted((t for t in tenants if t["id"] in failing),
                   key=lambda t: (t["district"] != "", t["district"], kind_rank(t["kind"]), t["name"]))

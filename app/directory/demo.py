@@ -242,6 +242,9 @@ async def seed_demo() -> dict[str, int]:
     from app.feedback.demo import seed_demo_feedback
 
     await seed_demo_feedback(ids)
+    from app.training.demo import seed_training
+
+    await seed_training(ids)
 
     from app.core.pagecache import bump
 

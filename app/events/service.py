@@ -24,7 +24,7 @@ from collections import OrderedDict
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from piccolo.query.functions.aggregate import Count
 
@@ -54,6 +54,7 @@ from app.notifications import service as outbox
 from app.notifications.tables import Notification
 from tenants.scope import current_tenant_id, tenant_scope, unscoped
 from tenants.tables import Membership, Tenant
+from tenants.tree import kind_rank
 
 CONFIRMED = RegistrationStatus.confirmed.value
 WAITLISTED = RegistrationStatus.waitlisted.value
@@ -293,7 +294,14 @@ async def complete_event(event_id: int) -> None:
     if event["starts_at"] > clock.now():
         raise EventError("event", _("An event can be marked as held once it has started."))
     await Event.update({Event.status: EventStatus.completed.value}).where(Event.id == event_id)
+    for hook in HELD_HOOKS:
+        await hook(event)
     await after_commit(pagecache.bump)
+
+
+# Called with the event, in the same transaction, when it is marked as held (training
+# turns the attendance of a training session into completion: app.training).
+HELD_HOOKS: list[Callable[[dict[str, Any]], Awaitable[None]]] = []
 
 
 async def cancel_event(event_id: int) -> int:
@@ -1142,7 +1150,6 @@ async def tenant_attendance(start: datetime, end: datetime) -> dict[str, int]:
 
 async def city_attendance(start: datetime, end: datetime) -> dict[str, Any]:
     """Every organisation's and every union's events held, attendees and no-shows."""
-    from tenants.tree import kind_rank
 
     with unscoped("the city center sees every organisation's attendance figures"):
         tenants = await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.district).where(

@@ -44,6 +44,13 @@ SECTIONS: list[Section] = [
         Entry(_l("Group registrations"), "groups", "union_rep", kinds=("union",),
               help=_l("Register your members for events and see their attendance")),
     )),
+    Section("training", _l("Training"), (
+        Entry(_l("Training"), "training", "staff", help=_l("Programmes assigned to you: nominate people, record completion")),
+        Entry(_l("Training overview"), "training/overview", "staff", kinds=("city_center", "district_center"),
+              help=_l("Who is done and who is late, by district and organisation")),
+        Entry(_l("Organisations below us"), "subtree", "staff", kinds=("district_center",),
+              help=_l("Their training, events, outreach and what they lack; read-only")),
+    )),
     Section("feedback", _l("Workers' feedback"), (
         Entry(_l("Feedback mailbox"), "feedback", "staff", help=_l("Messages from workers: reply, assign, escalate")),
         Entry(_l("Mailbox settings"), "feedback/settings", "admin", help=_l("Response deadline, escalation and retention")),

@@ -140,7 +140,7 @@ def test_register_and_cancel_without_javascript(browser: Browser, base_url: str)
     page = _phone(browser, base_url, js=False).new_page()
     page.goto("/events")
     page.get_by_label("类型").select_option("special_session")
-    page.get_by_role("button", name="显示").click()
+    page.get_by_role("button", name="查看").click()
     expect(page).to_have_url(re.compile(r"/events\?.*kind=special_session"))
     page.locator(".event-item a", has_text="农民工欠薪劳动争议专场").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("农民工欠薪劳动争议专场")
@@ -190,7 +190,7 @@ def test_console_menu_is_one_line_on_a_phone_and_grouped_by_role(browser: Browse
     page.keyboard.press("Enter")  # a native disclosure: the keyboard opens it
     expect(hotlines).to_be_visible()
     sections = page.locator(".console-section-title")
-    expect(sections).to_have_text(["活动与报名", "对外宣传", "消息", "本组织"])
+    expect(sections).to_have_text(["活动与报名", "劳动者意见", "对外宣传", "消息", "本组织"])
     expect(page.locator(".console-nav a[href='/manage/chengdong/settings']")).to_have_count(0)  # admins only
     expect(page.locator(".console-nav a[aria-current=page]")).to_have_text("活动")
     _accessible(page)

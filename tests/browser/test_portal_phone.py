@@ -34,7 +34,7 @@ def test_the_first_screen_has_search_district_and_help(browser: Browser, base_ur
     nav = page.get_by_role("navigation", name=needs)
     for link in nav.get_by_role("link").all():
         _within_first_screen(link)
-        assert link.get_attribute("href") in ("/hotlines", "#who", "/?kind=district_center", "/o/city/")
+        assert link.get_attribute("href") in ("/hotlines", "/events", "#who", "/?kind=district_center", "/o/city/")
     _within_first_screen(page.locator(".quick-hotlines a[href^='tel:']").first)
     # No longer eleven screens of every organisation: about two and a half.
     height = page.evaluate("document.documentElement.scrollHeight")

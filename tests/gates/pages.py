@@ -80,6 +80,16 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/manage/{slug:str}/feedback/settings": [(DISTRICT_ADMIN, "/manage/chengdong/feedback/settings")],
     "/manage/{slug:str}/feedback/{item_id:str}": [(DISTRICT_STAFF, "FEEDBACK_ITEM:chengdong")],
     "/city/feedback": [(CITY_ADMIN, "/city/feedback"), (CITY_ADMIN, "/city/feedback?days=365")],
+    "/manage/{slug:str}/training": [(DISTRICT_STAFF, "/manage/chengdong/training"),
+                                    (CITY_ADMIN, "/manage/city/training")],
+    "/manage/{slug:str}/training/programmes/new": [(CITY_ADMIN, "/manage/city/training/programmes/new")],
+    "/manage/{slug:str}/training/programmes/{programme_id:int}": [(CITY_ADMIN, "TRAINING_PROGRAMME:city")],
+    "/manage/{slug:str}/training/programmes/{programme_id:int}/edit": [(CITY_ADMIN, "TRAINING_PROGRAMME_EDIT:city")],
+    "/manage/{slug:str}/training/assignments/{assignment_id:int}": [(DISTRICT_STAFF, "TRAINING_ASSIGNMENT:chengdong")],
+    "/manage/{slug:str}/training/overview": [(CITY_ADMIN, "/manage/city/training/overview"),
+                                             (DISTRICT_STAFF, "/manage/chengdong/training/overview")],
+    "/manage/{slug:str}/subtree": [(DISTRICT_STAFF, "/manage/chengdong/subtree")],
+    "/city/training/areas": [(CITY_ADMIN, "/city/training/areas")],
 }
 
 # URLs with ids of demo rows are written KIND:slug and resolved in the browser test
@@ -105,4 +115,9 @@ NOT_PAGES = {
     "/o/{slug:str}/events/{event_id:int}/event.ics",
     "/city/registry/{register:str}/export",  # a spreadsheet download
     "/city/registry/{register:str}/template",  # a spreadsheet download
+    "/manage/{slug:str}/training/overview.csv",  # downloads
+    "/manage/{slug:str}/training/overview.xlsx",
+    "/manage/{slug:str}/training/materials/{material_id:int}",
+    "/manage/{slug:str}/training/evidence/{completion_id:int}",
+    "/city/training",  # a redirect to the city center's training overview
 }

@@ -161,12 +161,49 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/manage/{slug:str}/feedback/{item_id:str}/note"): "tenant:staff",
     ("POST", "/manage/{slug:str}/feedback/{item_id:str}/escalate"): "tenant:staff",
     ("GET", "/city/feedback"): "city:staff",
+    ("GET", "/manage/{slug:str}/training"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/training/programmes/new"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/training/programmes/new"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/training/programmes/{programme_id:int}"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/training/programmes/{programme_id:int}/edit"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/training/programmes/{programme_id:int}/edit"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/training/programmes/{programme_id:int}/materials"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/training/programmes/{programme_id:int}/assign"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/training/programmes/{programme_id:int}/sessions"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/training/materials/{material_id:int}"): "tenant:member",
+    ("GET", "/manage/{slug:str}/training/assignments/{assignment_id:int}"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/training/assignments/{assignment_id:int}/pass-down"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/training/assignments/{assignment_id:int}/participants"): "tenant:staff",
+    ("POST", "/manage/{slug:str}/training/assignments/{assignment_id:int}/completions"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/training/evidence/{completion_id:int}"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/training/overview"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/training/overview.csv"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/training/overview.xlsx"): "tenant:staff",
+    ("GET", "/manage/{slug:str}/subtree"): "tenant:staff",
+    ("GET", "/city/training"): "city:staff",
+    ("GET", "/city/training/areas"): "city:staff",
+    ("POST", "/city/training/areas"): "city:admin",
 }
 
 # Routes that exist only for some kinds of organisation: for any other kind they answer
 # 404, like a missing tenant (a district's coverage exists for district centers only).
 ONLY_FOR_KINDS: dict[tuple[str, str], set[str]] = {
     ("GET", "/manage/{slug:str}/coverage"): {"district_center"},
+    # Only the city center and district centers define, assign and pass down training.
+    **{(m, p): {"city_center", "district_center"} for m, p in [
+        ("GET", "/manage/{slug:str}/training/programmes/new"),
+        ("POST", "/manage/{slug:str}/training/programmes/new"),
+        ("GET", "/manage/{slug:str}/training/programmes/{programme_id:int}"),
+        ("GET", "/manage/{slug:str}/training/programmes/{programme_id:int}/edit"),
+        ("POST", "/manage/{slug:str}/training/programmes/{programme_id:int}/edit"),
+        ("POST", "/manage/{slug:str}/training/programmes/{programme_id:int}/materials"),
+        ("POST", "/manage/{slug:str}/training/programmes/{programme_id:int}/assign"),
+        ("POST", "/manage/{slug:str}/training/assignments/{assignment_id:int}/pass-down"),
+        ("GET", "/manage/{slug:str}/training/overview"),
+        ("GET", "/manage/{slug:str}/training/overview.csv"),
+        ("GET", "/manage/{slug:str}/training/overview.xlsx"),
+    ]},
+    ("GET", "/manage/{slug:str}/subtree"): {"district_center"},
 }
 
 # Tenants each tenant route is tried against: a district, a union, and none.
@@ -407,6 +444,42 @@ async def _feedback_item_id(world: World, target: str | None) -> str:
 
 
 PARAM_SAMPLES["item_id"] = _feedback_item_id
+
+
+async def _training(world: World, target: str | None) -> dict:
+    """A programme of the target tenant (district-b's when the tenant is missing) with a link
+    material, assigned to the target itself by the city, with a person and a completion whose
+    evidence file exists: each route's role check, not a missing row, decides."""
+    from datetime import date
+
+    from app.training import files
+    from app.training.tables import Assignment, Completion, Material, Participant, Programme
+    from tenants.scope import unscoped
+
+    tenant_id = world.tenants[target or "b"]["id"]
+    with unscoped("access matrix: sample training rows"):
+        programme = Programme(tenant=tenant_id, title="sample", required_minutes=60)
+        await programme.save()
+        material = Material(tenant=tenant_id, programme=programme.id, title="link", url="https://example.org/x.pdf")
+        await material.save()
+        assignment = Assignment(tenant=tenant_id, programme=programme.id, assigner=world.tenants["city"]["id"],
+                                due_date=date(2099, 1, 1), required_people=1)
+        await assignment.save()
+        person = Participant(tenant=tenant_id, assignment=assignment.id, name="sample")
+        await person.save()
+        completion = Completion(tenant=tenant_id, assignment=assignment.id, participant=person.id, minutes=60,
+                                day=date(2026, 1, 5), evidence_name="e.txt", evidence_type="text/plain",
+                                evidence_stored=files.store(b"sample", "e.txt"))
+        await completion.save()
+    return {"programme_id": programme.id, "material_id": material.id, "assignment_id": assignment.id,
+            "completion_id": completion.id}
+
+
+for _name in ("programme_id", "material_id", "assignment_id", "completion_id"):
+    async def _training_sample(world: World, target: str | None, _name: str = _name) -> str:
+        return str((await _training(world, target))[_name])
+
+    PARAM_SAMPLES[_name] = _training_sample
 
 
 async def _removed(world: World, target: str | None, table, make_row) -> str:

@@ -58,6 +58,8 @@ def _demo_ids(browser: Browser, base_url: str) -> dict[str, str]:
         ("/manage/chengdong/hotlines", {"HOTLINE_EDIT:chengdong": r"^/manage/chengdong/hotlines/[^/]+/edit$"}),
         ("/manage/chengdong/notifications", {"NOTIFICATION:chengdong": r"^/manage/chengdong/notifications/\d+$"}),
         ("/manage/chengdong/feedback?status=all", {"FEEDBACK_ITEM:chengdong": r"^/manage/chengdong/feedback/\d+$"}),
+        ("/manage/chengdong/training", {"TRAINING_ASSIGNMENT:chengdong":
+                                        r"^/manage/chengdong/training/assignments/\d+$"}),
     ):
         page.goto(listing)
         hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
@@ -93,6 +95,10 @@ def _registry_previews(browser: Browser, base_url: str) -> dict[str, str]:
     page.goto("/city/broadcasts")
     hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
     found["BROADCAST:city"] = next(h for h in hrefs if re.match(r"^/city/broadcasts/\d+$", h))
+    page.goto("/manage/city/training")
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    found["TRAINING_PROGRAMME:city"] = next(h for h in hrefs if re.match(r"^/manage/city/training/programmes/\d+$", h))
+    found["TRAINING_PROGRAMME_EDIT:city"] = found["TRAINING_PROGRAMME:city"] + "/edit"
     context.close()
     return found
 
