@@ -12,6 +12,7 @@ from app.main import create_app
 from tests.support import csrf_token, login
 
 BAD_IDS = [str(2**64), str(2**63), "9" * 40, "²", "٣", "１２", "-0", "+1"]
+ROUTE_IDS = [str(2**63), "٣", "+1"]  # every route: beyond 64 bits, other digits, a sign
 
 
 def _id_routes(app) -> list[tuple[str, str]]:
@@ -44,20 +45,21 @@ async def test_routes_with_numeric_ids_refuse_bad_ids_without_500(world):
         await login(staff, world.users["a_admin"])
         await login(city, world.users["city_admin"])
         for method, template in routes:
-            for bad in BAD_IDS:
+            # Who gets past the access check to where the id is read.
+            c = city if template.startswith("/city/") else staff if template.startswith("/manage/") else anonymous
+            for bad in ROUTE_IDS:
                 url = _fill(template, bad)
-                for c in (anonymous, staff, city):
-                    if method == "GET":
-                        resp = await c.get(url, follow_redirects=False)
-                    else:
-                        await c.get("/login" if c is anonymous else "/account/password")
-                        resp = await c.post(url, data={"_csrf_token": csrf_token(c)}, follow_redirects=False)
-                    if resp.status_code >= 500:
-                        failures.append((method, url, resp.status_code))
+                if method == "GET":
+                    resp = await c.get(url, follow_redirects=False)
+                else:
+                    await c.get("/login" if c is anonymous else "/account/password")
+                    resp = await c.post(url, data={"_csrf_token": csrf_token(c)}, follow_redirects=False)
+                if resp.status_code not in (404, 422):
+                    failures.append((method, url, resp.status_code))
     assert not failures, failures
 
 
-@pytest.mark.parametrize("bad", ["18446744073709551616", "²", "٣"])
+@pytest.mark.parametrize("bad", BAD_IDS)
 async def test_public_card_pages_answer_404(client, world, bad):
     for path in (f"/o/district-a/cards/{bad}", f"/o/district-a/cards/{bad}/qr.png"):
         resp = await client.get(path)
