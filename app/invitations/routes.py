@@ -32,13 +32,14 @@ async def _page(request: Request, token: str, invitation: dict | None, form: For
     }, status_code=status_code)
 
 
-@get("/invitations/{token:str}", opt={"access": PUBLIC}, name="invitation")
-async def invitation_page(request: Request, token: FromPath[str]) -> Response:
-    return await _page(request, token, await service.find(token))
+@get("/invitations/{invitation_token:str}", opt={"access": PUBLIC}, name="invitation")
+async def invitation_page(request: Request, invitation_token: FromPath[str]) -> Response:
+    return await _page(request, invitation_token, await service.find(invitation_token))
 
 
-@post("/invitations/{token:str}", opt={"access": PUBLIC}, name="invitation_accept")
-async def invitation_accept(request: Request, token: FromPath[str]) -> Response:
+@post("/invitations/{invitation_token:str}", opt={"access": PUBLIC}, name="invitation_accept")
+async def invitation_accept(request: Request, invitation_token: FromPath[str]) -> Response:
+    token = invitation_token
     user = request.scope.get("user")
     form = Form.from_data(await request.form(), FIELDS)
     async with atomic():
@@ -47,7 +48,7 @@ async def invitation_accept(request: Request, token: FromPath[str]) -> Response:
             return await _page(request, token, None)
         if user is not None:
             if user.email != invitation["email"]:
-                return await _page(request, token, invitation, status_code=403)
+                return await _page(request, token, invitation, status_code=422)
             await service.accept(invitation, user.id)
             user_id, created = user.id, False
         else:
