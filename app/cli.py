@@ -210,6 +210,9 @@ def serve(host: str, port: int, workers: int, metrics_address: str) -> None:
         log_config=None,
         log_level="warning",
         timeout_graceful_shutdown=20,
+        # uvicorn kills a worker that does not answer its supervisor's ping within this;
+        # its default of 5 s killed busy workers on a loaded 2-core host again and again.
+        timeout_worker_healthcheck=60,
     )
 
 

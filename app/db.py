@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from collections import deque
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
@@ -10,7 +13,150 @@ from urllib.parse import urlparse
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+
+import aiosqlite
+
+
+class _ConnectionPool:
+    """Open SQLite connections kept for statements outside a transaction.
+
+    An aiosqlite connection runs its statements on a thread of its own and answers
+    on whichever event loop asked, so the pool serves every loop of the process
+    (tests drive the app from a second loop); a lock guards it across threads.
+    Each connection is used by one statement at a time. When all are busy, a caller
+    waits for the next one released, in order of arrival."""
+
+    def __init__(self, engine: "PooledSQLiteEngine", size: int) -> None:
+        self.engine = engine
+        self.size = size
+        self.idle: list[aiosqlite.Connection] = []
+        self.opened = 0
+        self.waiters: deque[asyncio.Future] = deque()
+        self.lock = threading.Lock()
+
+    async def _open(self) -> aiosqlite.Connection:
+        connection = aiosqlite.connect(**self.engine.connection_kwargs)
+        # Idle connections must not keep the process alive at exit (WAL: a reader
+        # killed at exit loses nothing); stop_db() closes them on a clean shutdown.
+        connection._thread.daemon = True
+        try:
+            await connection
+            connection.row_factory = dict_factory  # type: ignore[assignment]
+            await connection.execute("PRAGMA foreign_keys = 1")
+        except BaseException:
+            with self.lock:
+                self.opened -= 1
+            raise
+        return connection
+
+    async def acquire(self) -> aiosqlite.Connection:
+        with self.lock:
+            if self.idle:
+                return self.idle.pop()
+            if self.opened < self.size:
+                self.opened += 1
+                waiter = None
+            else:
+                waiter = asyncio.get_running_loop().create_future()
+                self.waiters.append(waiter)
+        if waiter is None:
+            return await self._open()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            with self.lock:
+                if waiter in self.waiters:
+                    self.waiters.remove(waiter)
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self.release(waiter.result())  # handed over just as we were cancelled
+            raise
+
+    def release(self, connection: aiosqlite.Connection) -> None:
+        with self.lock:
+            while self.waiters:
+                waiter = self.waiters.popleft()
+                if not waiter.done():
+                    waiter.get_loop().call_soon_threadsafe(_hand_over, waiter, connection, self)
+                    return
+            self.idle.append(connection)
+
+    def discard(self, connection: aiosqlite.Connection) -> None:
+        """A connection in an unknown state (a statement cancelled midway): close it."""
+        with self.lock:
+            self.opened -= 1
+            waiter = None
+            while self.waiters and waiter is None:
+                candidate = self.waiters.popleft()
+                if not candidate.done():
+                    waiter = candidate
+            if waiter is not None:
+                self.opened += 1
+        connection.stop()
+        if waiter is not None:  # it waited for a connection: it may open one now
+            waiter.get_loop().call_soon_threadsafe(_open_for, waiter, self)
+
+    async def close(self) -> None:
+        with self.lock:
+            idle, self.idle = self.idle, []
+            self.opened -= len(idle)
+        for connection in idle:
+            await connection.close()
+
+
+def _hand_over(waiter: asyncio.Future, connection: aiosqlite.Connection, pool: _ConnectionPool) -> None:
+    if waiter.done():  # cancelled meanwhile: the next one gets it
+        pool.release(connection)
+    else:
+        waiter.set_result(connection)
+
+
+def _open_for(waiter: asyncio.Future, pool: _ConnectionPool) -> None:
+    async def run() -> None:
+        try:
+            connection = await pool._open()
+        except BaseException as exc:  # noqa: BLE001
+            if not waiter.done():
+                waiter.set_exception(exc)
+            return
+        _hand_over(waiter, connection, pool)
+
+    asyncio.ensure_future(run())
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a new connection (a thread, the file, the schema)
+    for every statement outside a transaction; this one keeps a few open and reuses
+    them. Transactions still get a connection of their own, so BEGIN IMMEDIATE and
+    its busy wait work as before; a statement outside a transaction commits at once,
+    as with Piccolo's engine."""
+
+    __slots__ = ("pool",)
+
+    def __init__(self, path: str, pool_size: int = 4, **kwargs) -> None:
+        super().__init__(path=path, **kwargs)
+        self.pool = _ConnectionPool(self, pool_size)
+
+    async def _run_in_new_connection(self, query: str, args=None, query_type: str = "generic", table=None):
+        connection = await self.pool.acquire()
+        try:
+            if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING
+                assert table is not None
+                async with connection.execute(query, args or []) as cursor:
+                    rows = [{table._meta.primary_key._meta.db_column_name: await self._get_inserted_pk(cursor, table)}]
+            else:
+                # One hop to the connection's thread: execute and fetch there.
+                rows = list(await connection.execute_fetchall(query, args or []))
+            if connection.in_transaction:  # a write outside a transaction: commit it now
+                await connection.commit()
+        except BaseException as exc:
+            if isinstance(exc, Exception) and not connection.in_transaction:
+                self.pool.release(connection)  # an SQL error: the connection is fine
+            else:
+                self.pool.discard(connection)
+            raise
+        self.pool.release(connection)
+        return rows
 
 
 def engine_from_url(url: str) -> Engine:
@@ -23,7 +169,7 @@ def engine_from_url(url: str) -> Engine:
         # phone numbers must not reach a log, whatever level someone turns on.
         logging.getLogger("aiosqlite").setLevel(logging.INFO)
         # A generous busy timeout: the web server and the worker share the file.
-        return SQLiteEngine(path=path, timeout=30)
+        return PooledSQLiteEngine(path=path, timeout=30)
     if parsed.scheme in ("postgres", "postgresql"):
         return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
@@ -47,6 +193,17 @@ def write_transaction(engine: Engine | None = None):
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+async def lock_for_update(table: type, row_id: int) -> None:
+    """Inside a write transaction, hold one row until COMMIT so that a check-then-write
+    (e.g. "is someone else still an admin?") cannot interleave with another one.
+
+    SQLite needs nothing: BEGIN IMMEDIATE already lets one writer in at a time. On
+    PostgreSQL two READ COMMITTED transactions would each see the other's old row
+    (write skew); SELECT ... FOR UPDATE makes the second wait and then see the first's."""
+    if isinstance(get_engine(), PostgresEngine):
+        await table.raw(f'SELECT "id" FROM "{table._meta.tablename}" WHERE "id" = {{}} FOR UPDATE', row_id)
 
 
 @asynccontextmanager
@@ -74,3 +231,5 @@ async def stop_db() -> None:
     engine = get_engine()
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+    if isinstance(engine, PooledSQLiteEngine):
+        await engine.pool.close()

@@ -30,6 +30,7 @@ from app.notifications.routes import ROUTES as NOTIFICATION_ROUTES
 from app.events.routes import ROUTES as EVENT_ROUTES
 from app.registry.routes import ROUTES as REGISTRY_ROUTES
 from app.city.routes import ROUTES as CITY_ROUTES
+from app.city.report_routes import ROUTES as REPORT_ROUTES
 from app.feedback.routes import ROUTES as FEEDBACK_ROUTES
 from app.invitations.routes import ROUTES as INVITATION_ROUTES
 from app.training.routes import ROUTES as TRAINING_ROUTES
@@ -55,7 +56,7 @@ def route_handlers() -> list:
         name="static",
     )
     return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *EVENT_ROUTES, *HEALTH_ROUTES, static,
-            *REGISTRY_ROUTES, *CITY_ROUTES, *FEEDBACK_ROUTES, *TRAINING_ROUTES, *INVITATION_ROUTES]
+            *REGISTRY_ROUTES, *CITY_ROUTES, *FEEDBACK_ROUTES, *TRAINING_ROUTES, *REPORT_ROUTES, *INVITATION_ROUTES]
 
 
 async def _start_page_versions(app: Litestar) -> None:

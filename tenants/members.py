@@ -70,7 +70,17 @@ async def _admin_count() -> int:
     return await Membership.count().where(Membership.role == Role.admin.value)
 
 
+async def _lock_members(tenant_id: int) -> None:
+    """Role changes and removals of one organisation take turns (see app.db.lock_for_update):
+    two admins demoting each other at once must not leave it with none."""
+    from app.db import lock_for_update
+    from tenants.tables import Tenant
+
+    await lock_for_update(Tenant, tenant_id)
+
+
 async def change_role(tenant: dict[str, Any], membership_id: Any, role: str) -> dict[str, Any]:
+    await _lock_members(tenant["id"])
     member = await get_in_scope(Membership, membership_id)
     if role not in roles_for(tenant["kind"]):
         raise MemberError("role", _("Choose one of the options."))
@@ -95,6 +105,8 @@ async def remove_member(membership_id: Any, removed_by: int | None = None) -> di
     from app.undo import service as undo
 
     member = await get_in_scope(Membership, membership_id)
+    await _lock_members(member.tenant)
+    member = await get_in_scope(Membership, membership_id)  # as it is now that we hold the lock
     if member.role == Role.admin.value and await _admin_count() <= 1:
         raise MemberError("member", _("An organisation needs at least one admin."))
     who = await member_summary(member.id)

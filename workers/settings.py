@@ -20,7 +20,7 @@ from app.notifications.jobs import (
     sweep_notifications,
 )
 from app.events.jobs import send_event_reminders
-from app.city.jobs import snapshot_coverage
+from app.city.jobs import roll_up_reports, roll_up_reports_nightly, snapshot_coverage
 from app.ops.backup import backup_cron_jobs
 from workers.heartbeat import heartbeat
 from app.feedback.jobs import erase_feedback_contacts, feedback_deadlines
@@ -55,6 +55,8 @@ class WorkerSettings:
         func(deliver_due_notifications, keep_result=0),
         send_event_reminders,
         snapshot_coverage,
+        roll_up_reports,
+        roll_up_reports_nightly,
         feedback_deadlines,
         erase_feedback_contacts,
         training_reminders,
@@ -67,6 +69,9 @@ class WorkerSettings:
         cron(send_event_reminders, second=45, run_at_startup=True, unique=True),
         # Hourly, so a month is never missed while a worker is down; written once per month.
         cron(snapshot_coverage, minute=20, second=15, run_at_startup=True, unique=True),
+        # The network report's pre-aggregated figures (app.city.reports).
+        cron(roll_up_reports, minute=set(range(5, 60, 10)), second=40, run_at_startup=True, unique=True),
+        cron(roll_up_reports_nightly, hour=2, minute=40, second=0, unique=True),
         *backup_cron_jobs(),
         # Reminders, overdue alerts and automatic escalation: each once per deadline.
         cron(feedback_deadlines, minute={0, 15, 30, 45}, second=10, unique=True),

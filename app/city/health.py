@@ -2,9 +2,8 @@
 
 Each check is one function registered with ``@check(...)``: given the ids of the
 active organisations it applies to, it returns those that fail it (reading the few
-organisations that pass, so the ids never become a long IN list). A new check
-(when events and the feedback mailbox exist: "no event in 90 days", "unanswered
-feedback") is one more function here.
+organisations that pass, or fail, so the ids never become a long IN list). A new check
+is one more function here.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import Any, Awaitable, Callable
 
 from app.i18n import lazy_gettext as _l
 from app.outreach.counters import today
-from app.outreach.tables import DailyCount, Hotline, InfoCard, Metric, OutreachEntry
+from app.outreach.tables import Hotline, InfoCard, OutreachEntry
 from tenants.scope import unscoped
 from tenants.tables import Membership, Role, Tenant, TenantKind
 from tenants.tree import kind_rank
@@ -83,18 +82,41 @@ async def no_admin(tenant_ids: list[int]) -> set[int]:
     return set(tenant_ids) - have
 
 
-@check("quiet", _l("No outreach recorded and no page views in 90 days"),
-       _l("Ask its staff to record their outreach work, and to share the address of their public page."),
+@check("quiet", _l("No event or outreach in 90 days"),
+       _l("Ask its staff to hold an event or record their outreach work (leaflets, visits, talks)."),
        kinds=ALL_KINDS)
 async def quiet(tenant_ids: list[int]) -> set[int]:
+    """Neither an event held (started in the last 90 days, not cancelled or a draft) nor an
+    outreach entry recorded in that time. Page views are the public's doing, not the
+    organisation's, and do not count."""
+    from datetime import datetime, time
+
+    from app.events.service import HELD
+    from app.events.tables import Event
+    from app.i18n import tz
+
     start = since()
-    with unscoped("network health: recent outreach of every organisation"):
+    with unscoped("network health: recent events and outreach of every organisation"):
         entries = {r["tenant"] for r in await OutreachEntry.select(OutreachEntry.tenant).where(
             OutreachEntry.day >= start).distinct()}
-        views = {r["tenant"] for r in await DailyCount.select(DailyCount.tenant).where(
-            (DailyCount.day >= start) & (DailyCount.metric == Metric.page_view.value) & (DailyCount.hits > 0)
-        ).distinct()}
-    return set(tenant_ids) - entries - views
+        events = {r["tenant"] for r in await Event.select(Event.tenant).where(
+            Event.status.is_in(HELD) & (Event.starts_at >= datetime.combine(start, time(), tz()))
+            & (Event.starts_at <= datetime.now(tz()))).distinct()}
+    return set(tenant_ids) - entries - events
+
+
+@check("unanswered_feedback", _l("Feedback waiting past its deadline"),
+       _l("Its staff answer the workers in the feedback mailbox, or escalate what they cannot settle."),
+       kinds=ALL_KINDS)
+async def unanswered_feedback(tenant_ids: list[int]) -> set[int]:
+    """Holds a feedback item that waits for an answer after its deadline (counts, never contents)."""
+    from app.feedback import clock
+    from app.feedback.tables import OPEN_STATUSES, FeedbackItem
+
+    with unscoped("network health: which organisations hold overdue feedback (no contents read)"):
+        late = {r["tenant"] for r in await FeedbackItem.select(FeedbackItem.tenant).where(
+            FeedbackItem.status.is_in(list(OPEN_STATUSES)) & (FeedbackItem.due_at < clock.now())).distinct()}
+    return set(tenant_ids) & late
 
 
 async def problems_of(tenants: list[dict[str, Any]], checks: list[HealthCheck] | None = None,

@@ -54,3 +54,21 @@ class BroadcastRead(TenantScoped, Table):
     broadcast = ForeignKey(Broadcast, index=True, on_delete=OnDelete.cascade)
     user = ForeignKey(User, index=True, on_delete=OnDelete.cascade)
     read_at = Timestamptz(default=TimestamptzNow())
+
+
+class ReportFigure(Table):
+    """One figure of the network report (``app.city.reports``): ``measure`` of the
+    organisations of ``district`` ("" = city level) in ``month`` (YYYY-MM, Asia/Shanghai).
+    Pre-aggregated by a worker and on demand; unique on (month, district, measure)."""
+
+    month = Varchar(length=7, index=True)
+    district = Varchar(length=100, default="")
+    measure = Varchar(length=32)
+    value = Integer(default=0)
+
+
+class ReportMonth(Table):
+    """When the figures of one month were last computed (a month without a row has none yet)."""
+
+    month = Varchar(length=7, unique=True)
+    computed_at = Timestamptz(default=TimestamptzNow())

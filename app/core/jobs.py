@@ -18,6 +18,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 
+from app.core.redis import mark_redis_down, redis_down, redis_timeout
 from app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ async def get_pool() -> ArqRedis:
     pool = _pools.get(key)
     if pool is None:
         settings = RedisSettings.from_dsn(get_settings().redis_url)
-        settings.conn_timeout = 2
+        settings.conn_timeout = max(1, round(redis_timeout()))  # arq wants whole seconds; _send bounds the rest
         settings.conn_retries = 0
         pool = _pools[key] = await create_pool(settings)
     return pool
@@ -59,12 +60,22 @@ async def close_pool() -> None:
         await pool.aclose()
 
 
+async def _enqueue(name: str, *args: Any, **kwargs: Any) -> None:
+    pool = await get_pool()
+    await pool.enqueue_job(name, *args, **kwargs)
+
+
 async def _send(name: str, *args: Any, **kwargs: Any) -> bool:
+    if redis_down():  # failed a moment ago: do not make this request wait as well
+        log.warning("Redis unavailable; job %s%r left for the sweep", name, args)
+        return False
     try:
-        pool = await get_pool()
-        await pool.enqueue_job(name, *args, **kwargs)
+        # Bounded like every Redis call (app.core.redis): a hung Redis must not hold the
+        # request; the row is already in the database and the sweep enqueues it later.
+        await asyncio.wait_for(_enqueue(name, *args, **kwargs), 2 * redis_timeout())
         return True
     except Exception:  # Redis down: the sweep re-enqueues from the database later.
+        mark_redis_down()
         log.warning("could not enqueue job %s%r", name, args, exc_info=True)
         return False
 

@@ -15,6 +15,7 @@ from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState as _State
 
 from app import i18n
+from app.core.pagecache import VARY
 from app.settings import ROOT, get_settings
 
 TEMPLATES = ROOT / "templates"
@@ -133,7 +134,7 @@ def render(
         media_type=MediaType.HTML,
         status_code=status_code,
         cookies=cookies,
-        headers={"Vary": "HX-Request", **(headers or {})},
+        headers={"Vary": VARY, **(headers or {})},
     )
 
 

@@ -179,7 +179,7 @@ def _row_values(form: Form) -> dict[str, Any]:
 async def create_tenant(form: Form) -> int:
     tenant = Tenant(**_row_values(form))
     await tenant.save()
-    await after_commit(pagecache.bump)
+    await after_commit(pagecache.Changed((tenant.id, tenant.parent)))
     return tenant.id
 
 
@@ -193,13 +193,15 @@ async def update_tenant(tenant_id: int, form: Form) -> dict[str, Any]:
     changes = {k: [before[k], v] for k, v in values.items() if before.get(k) != v}
     if changes:
         await Tenant.update({getattr(Tenant, k): v for k, v in values.items()}).where(Tenant.id == tenant_id)
+        below: set[int] = set()
         if "district" in changes and before["district"]:
             below = (await load_tree()).subtree(tenant_id) - {tenant_id}
             if below:
                 await Tenant.update({Tenant.district: values["district"]}).where(
                     Tenant.id.is_in(list(below)) & (Tenant.district == before["district"])
                 )
-        await after_commit(pagecache.bump)
+        # Its pages and its children's, and the parents' (which name a closed child).
+        await after_commit(pagecache.Changed((tenant_id, before["parent"], values["parent"], *sorted(below))))
     return changes
 
 
@@ -233,7 +235,7 @@ async def update_profile(tenant_id: int, form: Form) -> dict[str, Any]:
     changes = {k: [before[k], v] for k, v in values.items() if before.get(k) != v}
     if changes:
         await Tenant.update({getattr(Tenant, k): v for k, v in values.items()}).where(Tenant.id == tenant_id)
-        await after_commit(pagecache.bump)
+        await after_commit(pagecache.Changed((tenant_id,)))
     return changes
 
 

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from app import i18n
+from app.audit.sentences import describe
 from app.audit.service import client_ip, record
 from app.core import ratelimit
 from app.core.forms import Form
@@ -24,11 +25,12 @@ from app.events import calendar, clock, schemas, service, sheets
 from app.events.schemas import EventError, EventMissing
 from app.events.tables import Attendee, Event, Registration
 from app.i18n import gettext as _
+from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
 from app.outreach.routes import public_base
 from app.settings import get_settings
 from tenants.guards import PUBLIC, city_access, tenant_access
-from tenants.scope import get_in_scope
+from tenants.scope import get_in_scope, unscoped
 from tenants.tree import districts
 
 # --- helpers ------------------------------------------------------------------------------
@@ -48,6 +50,25 @@ def _public_tenant(request: Request) -> dict:
 def _is_staff(request: Request, tenant: dict) -> bool:
     user = request.scope.get("user")
     return user is not None and user.role_in(tenant["id"]) in ("staff", "admin")
+
+
+# What the audit log says about events work (app.audit.sentences): %(target)s is the event's
+# title, or the person's name for a registration or an attendee.
+describe("event.created", _l("%(who)s created the event “%(target)s”."))
+describe("event.updated", _l("%(who)s edited the event “%(target)s”."))
+describe("event.publish", _l("%(who)s published the event “%(target)s”."))
+describe("event.complete", _l("%(who)s marked the event “%(target)s” as held."))
+describe("event.cancel", _l("%(who)s cancelled the event “%(target)s”."))
+describe("event.seats_reserved", _l("%(who)s reserved %(seats)s seats of “%(target)s” for %(org)s."),
+         lambda d, n: {"seats": d.get("seats") or 0, "org": n.tenant(d.get("tenant_id") or d.get("union_id"))})
+describe("registration.cancelled", _l("%(who)s cancelled the registration of %(target)s."))
+describe("attendee.checked_in", _l("%(who)s checked in %(target)s."))
+describe("attendee.check_in_undone", _l("%(who)s undid the check-in of %(target)s."))
+describe("attendee.walk_in", _l("%(who)s added %(target)s as a walk-in."))
+describe("group.registered", _l("%(who)s registered a group of %(seats)s for “%(target)s”."),
+         lambda d, n: {"seats": d.get("seats") or 0})
+describe("group.substituted", _l("%(who)s gave a group seat of “%(target)s” to someone else."))
+describe("group.cancelled", _l("%(who)s cancelled a group's registration for “%(target)s”."))
 
 
 async def _audit(request: Request, action: str, target: str, detail: dict | None = None) -> None:
@@ -204,7 +225,7 @@ async def event_reserve(request: Request, slug: FromPath[str], event_id: FromPat
             async with atomic():
                 reserved = await service.reserve_for_union(event_id, int(form["union"]), seats, request.scope["user"].id)
                 await _audit(request, "event.seats_reserved", event["title"],
-                             {"event_id": event_id, "union_id": int(form["union"]), "seats": seats,
+                             {"event_id": event_id, "union_id": int(form["union"]), "tenant_id": int(form["union"]), "seats": seats,
                               "registration_id": reserved.id})
         except EventError as exc:
             form.error(exc.field if exc.field in ("union", "seats") else "seats", exc.message)
@@ -591,7 +612,9 @@ async def group_create(request: Request, slug: FromPath[str]) -> Response:
             field = exc.field if exc.field in ("event", "headcount", "names") else "names"
             form.error(field, exc.message)
         else:
-            await _audit(request, "group.registered", str(form["event"]),
+            with unscoped("the audit log names the published event a union registered for"):
+                title = await Event.select(Event.title).where(Event.id == int(form["event"])).first()
+            await _audit(request, "group.registered", title["title"] if title else str(form["event"]),
                          {"registration_id": result.id, "event_id": int(form["event"]), "seats": headcount,
                           "status": result.status})
             flash(request, _("The group is registered: all %(num)s have seats.", num=headcount)

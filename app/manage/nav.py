@@ -71,6 +71,8 @@ SECTIONS: list[Section] = [
         Entry(_l("Members"), "members", "admin", help=_l("Who works here, and their roles")),
         Entry(_l("Audit log"), "audit", "admin", help=_l("Who changed what")),
         Entry(_l("Coverage"), "coverage", "admin", kinds=("district_center",)),
+        Entry(_l("Reports"), "reports", "admin", kinds=("district_center",),
+              help=_l("Events, outreach and feedback of the district by month")),
         Entry(_l("Public page"), "/o/{slug}/", "member", help=_l("What the public sees")),
         Entry(_l("City console"), "/city/", "staff", kinds=("city_center",)),
     )),

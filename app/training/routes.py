@@ -53,6 +53,11 @@ def _tenant(request: Request) -> dict:
     return request.scope["state"]["tenant"]
 
 
+def within_options(targets: list[dict]) -> list[tuple[str, str]]:
+    """The organisations below whose subtree "every organisation of a kind" can be limited to."""
+    return [(str(t["id"]), t["name"]) for t in targets if t["child_count"]]
+
+
 def _assigner(request: Request) -> dict:
     """Only the city center and district centers define and assign training."""
     tenant = _tenant(request)
@@ -127,7 +132,7 @@ async def _programme_page(request: Request, programme_id: int, *, material: Form
         "targets": await service.assignable(tenant["id"]),
         "kind_options": [(k, KIND_LABELS[k]) for k in tree.KIND_ORDER
                          if tree.kind_rank(k) > tree.kind_rank(tenant["kind"])],
-        "kinds": KIND_LABELS, "rows": data["rows"], "status_labels": service.STATUS_LABELS,
+        "kinds": KIND_LABELS, "rows": data["rows"], "within_options": within_options, "status_labels": service.STATUS_LABELS,
         "accept": files.ACCEPT, "max_mb": files.MAX_BYTES // (1024 * 1024),
     }, status_code=status_code)
 
@@ -212,7 +217,8 @@ async def programme_assign(request: Request, slug: FromPath[str], programme_id: 
     if form.ok and due and required:
         try:
             async with atomic():
-                done = await service.assign(row.id, chosen, form["kind"], due, required, request.scope["user"].id)
+                done = await service.assign(row.id, chosen, form["kind"], due, required, request.scope["user"].id,
+                                            within=form["within"])
                 await _audit(request, "training.assigned", row.title,
                              {"programme_id": row.id, "count": len(done.created), "assignments": done.created})
         except TrainingError as exc:
@@ -281,6 +287,7 @@ async def _assignment_page(request: Request, assignment_id: int, *, person: Form
                          if tree.kind_rank(k) > tree.kind_rank(tenant["kind"])],
         "events": await service.linkable_events() if own else [],
         "kinds": KIND_LABELS, "status_labels": service.STATUS_LABELS, "results": service.RESULT_LABELS,
+        "within_options": within_options,
         "accept": files.ACCEPT, "max_mb": files.MAX_BYTES // (1024 * 1024),
         "can_pass_down": own and service.can_assign(tenant),
     }, status_code=status_code)
@@ -306,7 +313,7 @@ async def assignment_pass_down(request: Request, slug: FromPath[str], assignment
         try:
             async with atomic():
                 done = await service.assign(row.programme, chosen, form["kind"], due, required,
-                                            request.scope["user"].id, parent=parent)
+                                            request.scope["user"].id, parent=parent, within=form["within"])
                 title = (await service.programme_for(_tenant(request)["id"], row.programme))["title"]
                 await _audit(request, "training.passed_down", title,
                              {"assignment_id": row.id, "count": len(done.created), "assignments": done.created})

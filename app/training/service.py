@@ -220,7 +220,7 @@ async def material_for(tenant_id: int, material_id: int) -> dict[str, Any] | Non
 
 # --- assignments ------------------------------------------------------------------------
 
-ASSIGN_FIELDS = ("kind", "due_date", "required_people")
+ASSIGN_FIELDS = ("kind", "within", "due_date", "required_people")
 
 
 @dataclass
@@ -258,9 +258,17 @@ def validate_assignment(form: Form, chosen: list[str], latest_due: date | None =
     return due, required
 
 
-async def _targets(assigner_id: int, chosen: list[str], kind: str) -> list[dict[str, Any]]:
-    """The chosen organisations (all inside the assigner's subtree) or every active one of a kind there."""
-    below = (await tree.load_tree()).subtree(assigner_id) - {assigner_id}
+async def _targets(assigner_id: int, chosen: list[str], kind: str, within: str = "") -> list[dict[str, Any]]:
+    """The chosen organisations (all inside the assigner's subtree) or every active one of a kind
+    there, or only in the subtree of ``within`` (an organisation below the assigner)."""
+    tree_ = await tree.load_tree()
+    below = tree_.subtree(assigner_id) - {assigner_id}
+    if within:
+        root = int(within) if within.isdigit() else 0
+        if root not in below:
+            raise TrainingError("within", _("You can only assign training to organisations below yours."))
+        if kind:
+            below = tree_.subtree(root)
     ids: set[int] = set()
     for raw in chosen:
         try:
@@ -278,11 +286,11 @@ async def _targets(assigner_id: int, chosen: list[str], kind: str) -> list[dict[
 
 
 async def assign(programme_id: int, chosen: list[str], kind: str, due: date, required: int,
-                 user_id: int | None, parent: dict[str, Any] | None = None) -> Assigned:
+                 user_id: int | None, parent: dict[str, Any] | None = None, within: str = "") -> Assigned:
     """Assign (or, with ``parent``, pass down) a programme in the active organisation's subtree.
     Organisations that already have it are skipped, not assigned twice."""
     assigner_id = current_tenant_id()
-    targets = await _targets(assigner_id, chosen, kind)
+    targets = await _targets(assigner_id, chosen, kind, within)
     created: list[int] = []
     skipped = 0
     with unscoped("training: the assigner writes assignments of organisations in its subtree"):
@@ -561,8 +569,8 @@ async def overview_rows(top_ids: list[int]) -> list[dict[str, Any]]:
 async def overview(assigner_id: int, programme_id: int | None = None, area: list[str] | None = None) -> dict[str, Any]:
     """What the assigner assigned (and what was passed down from it): rows, figures by district, a chart."""
     with unscoped("training: the assignments an organisation made"):
-        query = Assignment.select(Assignment.id).where(
-            (Assignment.assigner == assigner_id) & Assignment.parent.is_null())
+        # Its own assignments and those it passed down (a district center's children).
+        query = Assignment.select(Assignment.id).where(Assignment.assigner == assigner_id)
         if programme_id:
             query = query.where(Assignment.programme == programme_id)
         top = [r["id"] for r in await query]

@@ -190,7 +190,7 @@ def test_console_menu_is_one_line_on_a_phone_and_grouped_by_role(browser: Browse
     page.keyboard.press("Enter")  # a native disclosure: the keyboard opens it
     expect(hotlines).to_be_visible()
     sections = page.locator(".console-section-title")
-    expect(sections).to_have_text(["活动与报名", "劳动者意见", "对外宣传", "消息", "本组织"])
+    expect(sections).to_have_text(["活动与报名", "培训", "劳动者意见", "对外宣传", "消息", "本组织"])
     expect(page.locator(".console-nav a[href='/manage/chengdong/settings']")).to_have_count(0)  # admins only
     expect(page.locator(".console-nav a[aria-current=page]")).to_have_text("活动")
     _accessible(page)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-import segno
 from playwright.sync_api import Page, expect
 
 from app.directory.demo import PASSWORD
 from app.outreach.demo import card_code
+from tests.qr import decode_png
 from tests.quality import HtmlValidator, format_axe_violations, format_html_errors, horizontal_overflow, run_axe
 
 pytestmark = pytest.mark.browser
@@ -44,9 +44,8 @@ def test_print_a_card_and_follow_its_qr_code(page: Page, base_url: str):
     # The QR encodes the short URL printed under it.
     url = page.locator(".info-card-url").inner_text().strip()
     assert url == f"{base_url}/q/{card_code('chengdong')}"
-    expected = segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2, svgclass="qr", lineclass="qr-line",
-                                                                  omitsize=True)
-    assert page.locator(".info-card svg.qr path").get_attribute("d") == re.search(r' d="([^"]+)"', expected).group(1)
+    # What a phone reads from the printed code (a screenshot of it, read by a QR reader) is that URL.
+    assert decode_png(page.locator(".info-card svg.qr").screenshot()) == [url]
     page.emulate_media(media="screen")
     page.goto(url)  # the card's QR code opens the organisation's feedback mailbox
     expect(page).to_have_url(base_url + "/o/chengdong/feedback")
@@ -82,9 +81,8 @@ def test_worker_on_a_phone_finds_a_hotline_in_a_few_taps(page: Page, base_url: s
 
 
 def _valid(validator: HtmlValidator) -> None:
-    # htmx's hx-* attributes are not HTML; everything else must validate.
-    errors = {doc: [e for e in errs if "Attribute “hx-" not in e] for doc, errs in validator.errors().items()}
-    errors = {doc: errs for doc, errs in errors.items() if errs}
+    # Templates write htmx attributes as data-hx-*, which is valid HTML: nothing is filtered.
+    errors = {doc: errs for doc, errs in validator.errors().items() if errs}
     assert not errors, format_html_errors(errors)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from app.city import health
+from app.events.tables import Event
+from app.feedback.tables import FeedbackItem
 from app.outreach.counters import today
 from app.outreach.tables import DailyCount, Hotline, InfoCard, OutreachEntry
 from tenants.scope import tenant_scope
@@ -21,8 +23,27 @@ async def _facts(world):
     with tenant_scope(ids["b"]):
         await InfoCard(tenant=ids["b"], code="BBBB2222", title="草稿", published=False).save()
         await OutreachEntry(tenant=ids["b"], day=today() - timedelta(days=100), kind="visit", quantity=5).save()
+    now = datetime.now(timezone.utc)
     with tenant_scope(ids["ent_a"]):
-        await DailyCount(tenant=ids["ent_a"], day=today() - timedelta(days=3), metric="page_view", hits=4).save()
+        # An event held 20 days ago keeps it from being quiet.
+        await Event(tenant=ids["ent_a"], kind="seminar", title="t", starts_at=now - timedelta(days=20),
+                    ends_at=now - timedelta(days=20) + timedelta(hours=2), status="completed").save()
+    with tenant_scope(ids["b"]):
+        # Page views are the public's doing: they do not keep an organisation from being quiet;
+        # nor do a cancelled event and one that has not happened yet.
+        await DailyCount(tenant=ids["b"], day=today() - timedelta(days=3), metric="page_view", hits=4).save()
+        for status, days in (("cancelled", -5), ("published", 10)):
+            await Event(tenant=ids["b"], kind="seminar", title="t", starts_at=now + timedelta(days=days),
+                        ends_at=now + timedelta(days=days, hours=2), status=status).save()
+        # Feedback waiting past its deadline in b; an answered late one in a does not count.
+        await FeedbackItem(tenant=ids["b"], origin=ids["b"], code="HLTH00001", secret_salt="s", secret_hash="h",
+                           category="other", message="m", status="in_progress",
+                           due_at=now - timedelta(days=1)).save()
+        await FeedbackItem(tenant=ids["b"], origin=ids["b"], code="HLTH00002", secret_salt="s", secret_hash="h",
+                           category="other", message="m", status="new", due_at=now + timedelta(days=1)).save()
+    with tenant_scope(ids["a"]):
+        await FeedbackItem(tenant=ids["a"], origin=ids["a"], code="HLTH00003", secret_salt="s", secret_hash="h",
+                           category="other", message="m", status="answered", due_at=now - timedelta(days=1)).save()
     c = Tenant(slug="district-c", name="district-c name", kind="district_center", parent=ids["city"], district="丙镇")
     await c.save()
     gone = Tenant(slug="district-d", name="district-d name", kind="district_center", parent=ids["city"],
@@ -47,6 +68,7 @@ async def test_each_check_finds_what_is_missing(world):
     assert await health.no_card(every) == {ids["city"], ids["b"], ids["ent_a"], ids["union"], ids["c"]}
     assert await health.no_admin(every) == {ids["c"]}
     assert await health.quiet(every) == {ids["city"], ids["b"], ids["union"], ids["c"]}
+    assert await health.unanswered_feedback(every) == {ids["b"]}
 
 
 async def test_network_health_applies_checks_by_kind_and_skips_inactive(world):
@@ -58,7 +80,8 @@ async def test_network_health_applies_checks_by_kind_and_skips_inactive(world):
     assert found["union-a"] == {"quiet"}  # a union runs no hotline or card of its own
     assert found["district-c"] == {"no_hotline", "no_card", "no_admin", "quiet"}
     assert found["ent-a"] == {"no_hotline", "no_card"}
-    assert result["counts"] == {"no_hotline": 4, "no_card": 4, "no_admin": 1, "quiet": 4}
+    assert found["district-b"] == {"no_hotline", "no_card", "quiet", "unanswered_feedback"}
+    assert result["counts"] == {"no_hotline": 4, "no_card": 4, "no_admin": 1, "quiet": 4, "unanswered_feedback": 1}
     assert list(result["groups"]) == ["", "丙镇", "乙镇", "甲镇"]  # city level first, then districts in order
     only = await health.network_health(district="甲镇", only="no_card")
     assert _problems(only) == {"ent-a": {"no_card"}}

@@ -66,6 +66,8 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
     "/city/coverage/missing": [(CITY_ADMIN, "/city/coverage/missing?measure=enterprises"),
                                (CITY_ADMIN, "/city/coverage/missing?measure=centers")],
     "/manage/{slug:str}/coverage": [(DISTRICT_ADMIN, "/manage/chengdong/coverage")],
+    "/city/reports": [(CITY_ADMIN, "/city/reports"), (CITY_ADMIN, "/city/reports?district=%E5%9F%8E%E4%B8%9C%E9%95%87")],
+    "/manage/{slug:str}/reports": [(DISTRICT_ADMIN, "/manage/chengdong/reports")],
     "/city/health": [(CITY_ADMIN, "/city/health"), (CITY_ADMIN, "/city/health?check=no_admin")],
     "/city/broadcasts": [(CITY_ADMIN, "/city/broadcasts")],
     "/city/broadcasts/new": [(CITY_ADMIN, "/city/broadcasts/new")],
@@ -96,9 +98,9 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
 # from the links of the staff pages (CARD, CARD_EDIT, HOTLINE_EDIT, EVENT…, GROUP).
 
 # Pages reached by doing something rather than by a GET of a route.
-ERROR_PAGES: list[tuple[str | None, str]] = [
-    (None, "/o/no-such-organisation/"),  # 404
-    (DISTRICT_STAFF, "/manage/chengdong/settings"),  # 403
+ERROR_PAGES: list[tuple[str | None, str, int]] = [
+    (None, "/o/no-such-organisation/", 404),
+    (DISTRICT_STAFF, "/manage/chengdong/settings", 403),
 ]
 
 # GET routes that answer something other than an HTML page.
@@ -120,4 +122,6 @@ NOT_PAGES = {
     "/manage/{slug:str}/training/materials/{material_id:int}",
     "/manage/{slug:str}/training/evidence/{completion_id:int}",
     "/city/training",  # a redirect to the city center's training overview
+    "/city/reports/export",  # a spreadsheet download
+    "/manage/{slug:str}/reports/export",  # a spreadsheet download
 }

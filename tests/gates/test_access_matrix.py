@@ -183,6 +183,10 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/city/training"): "city:staff",
     ("GET", "/city/training/areas"): "city:staff",
     ("POST", "/city/training/areas"): "city:admin",
+    ("GET", "/city/reports"): "city:staff",
+    ("GET", "/city/reports/export"): "city:staff",
+    ("GET", "/manage/{slug:str}/reports"): "tenant:admin",
+    ("GET", "/manage/{slug:str}/reports/export"): "tenant:admin",
 }
 
 # Routes that exist only for some kinds of organisation: for any other kind they answer
@@ -204,6 +208,8 @@ ONLY_FOR_KINDS: dict[tuple[str, str], set[str]] = {
         ("GET", "/manage/{slug:str}/training/overview.xlsx"),
     ]},
     ("GET", "/manage/{slug:str}/subtree"): {"district_center"},
+    ("GET", "/manage/{slug:str}/reports"): {"district_center"},
+    ("GET", "/manage/{slug:str}/reports/export"): {"district_center"},
 }
 
 # Tenants each tenant route is tried against: a district, a union, and none.

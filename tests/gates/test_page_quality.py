@@ -141,22 +141,26 @@ def _resolve(url: str, ids: dict[str, str]) -> str:
 @pytest.mark.browser
 def test_pages_are_accessible_fit_phones_and_are_valid_html(browser: Browser, base_url: str):
     ids = _demo_ids(browser, base_url)
-    visits: dict[str | None, list[str]] = {}
+    visits: dict[str | None, list[tuple[str, int]]] = {}
     for entries in PAGES.values():
         for account, url in entries:
-            visits.setdefault(account, []).append(_resolve(url, ids))
-    for account, url in ERROR_PAGES:
-        visits.setdefault(account, []).append(url)
+            visits.setdefault(account, []).append((_resolve(url, ids), 200))
+    for account, url, status in ERROR_PAGES:
+        visits.setdefault(account, []).append((url, status))
 
     validator = HtmlValidator()
     problems: list[str] = []
     for account, urls in visits.items():
         context = _context(browser, base_url, account)
         page = context.new_page()
-        for url in urls:
+        for url, status in urls:
             response = page.goto(url)
             assert response is not None
             name = f"{account or 'anonymous'} {url}"
+            # The page checked is the page asked for: not an error page, not a redirect to sign in.
+            if response.status != status or response.request.redirected_from is not None:
+                problems.append(f"{name}: answered {response.status} at {response.url}, expected {status}")
+                continue
             validator.add(name, response.text())
             violations = run_axe(page)
             if violations:

@@ -4,6 +4,10 @@ and the faults: SMTP down then up, Redis losing its jobs, two workers, stale cau
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -206,7 +210,24 @@ async def test_two_workers_at_once_never_send_twice(world, smtp, monkeypatch):
         await enqueue("deliver_notification", nid, a)
     monkeypatch.setattr(service, "SWEEP_GRACE", timedelta(0))
     await service.sweep()
-    await run_workers(2)
+    # Two real `tiaojie worker` OS processes take jobs from the same queue at once.
+    workers = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=dict(os.environ),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+               for _ in range(2)]
+    try:
+        for _ in range(600):
+            rows = await all_rows()
+            if {r["status"] for r in rows} == {"sent"} or any(w.poll() is not None for w in workers):
+                break
+            await asyncio.sleep(0.1)
+        assert all(w.poll() is None for w in workers), [w.stderr.read() for w in workers if w.poll() is not None]
+        assert len({w.pid for w in workers} | {os.getpid()}) == 3
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                os.killpg(w.pid, signal.SIGTERM)
+        for w in workers:
+            w.wait(timeout=20)
     addresses = [m["To"] for m in smtp.messages]
     assert len(addresses) == count and len(set(addresses)) == count
     rows = await all_rows()

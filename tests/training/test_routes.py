@@ -113,6 +113,9 @@ async def test_overview_exports_and_who_may_open_an_assignment(world, client, cl
 
     of_b = await assignment_of(b, programme)
     await login(client, world.users["a_admin"])
+    own = (await client.get("/manage/district-a/training/overview")).text  # what district-a passed down
+    own = own[own.index('id="rows-caption"'):own.index("</table>", own.index('id="rows-caption"'))]
+    assert "ent-a name" in own and "district-b name" not in own and "district-a name" not in own
     assert (await client.get(f"/manage/district-a/training/assignments/{child}")).status_code == 200
     assert (await client.get(f"/manage/district-a/training/assignments/{of_b}")).status_code == 404
     # A district cannot record completion for its committee (read-only) nor for a sibling.
@@ -154,3 +157,31 @@ async def test_guidance_areas_put_my_districts_first(world, client, clock):
     assert table.index("乙镇") < table.index("甲镇")
     mine = (await client.get("/manage/city/training/overview?area=mine")).text
     assert "district-b name" in mine and "district-a name" not in mine
+
+
+async def test_evidence_files_are_checked_and_read_only_by_the_assignee_and_those_above(world, client, clock):
+    city, a, b, ent = (world.tenants[k]["id"] for k in ("city", "a", "b", "ent_a"))
+    programme = await make_programme(city)
+    await assign(city, programme, kind="district_center", required=1)
+    top = await assignment_of(a, programme)
+    await assign(a, programme, targets=[ent], required=1, parent={"id": top})
+    child = await assignment_of(ent, programme)
+    person = await nominate(ent, child, "王芳")
+    await login(client, world.users["ent_a_staff"])
+    url = f"/manage/ent-a/training/assignments/{child}/completions"
+    data = {"participant": str(person), "hours": "2", "day": TODAY.isoformat(), "result": "passed", "note": "证书"}
+    bad = await _post(client, url, data, {"evidence": ("certificate.exe", b"MZ\x90\x00", "application/octet-stream")})
+    assert bad.status_code == 422 and "Upload a PDF" in bad.text
+    assert 'value="证书"' in bad.text  # the note typed is kept
+    ok = await _post(client, url, data, {"evidence": ("证书.pdf", PDF, "application/pdf")})
+    assert ok.status_code == 303
+    page = (await client.get(f"/manage/ent-a/training/assignments/{child}")).text
+    import re
+
+    link = re.search(r'href="/manage/ent-a/training/evidence/(\d+)"', page)
+    completion = link.group(1)
+    assert (await client.get(f"/manage/ent-a/training/evidence/{completion}")).content == PDF
+    await login(client, world.users["a_staff"])  # the district above reads it
+    assert (await client.get(f"/manage/district-a/training/evidence/{completion}")).content == PDF
+    await login(client, world.users["b_staff"])  # a sibling district does not
+    assert (await client.get(f"/manage/district-b/training/evidence/{completion}")).status_code == 404

@@ -117,3 +117,17 @@ async def test_another_organisations_assignment_is_not_found_in_scope(world, clo
         await service.own_assignment(of_b)
     assert await service.assignment_view(a, of_b) is None  # a sibling sees nothing
     assert (await service.assignment_view(city, of_b))["own"] is False  # the city reads it
+
+
+async def test_every_committee_of_a_kind_within_one_district(world, clock):
+    city, a = world.tenants["city"]["id"], world.tenants["a"]["id"]
+    programme = await make_programme(city)
+    with tenant_scope(city):
+        done = await service.assign(programme, [], "enterprise_committee", TODAY + timedelta(days=9), 1, None,
+                                    within=str(a))
+    assert len(done.created) == 1
+    assert await service.assignment_view(city, done.created[0])
+    with tenant_scope(a), pytest.raises(TrainingError) as exc:
+        await service.assign(programme, [], "district_center", TODAY + timedelta(days=9), 1, None,
+                             within=str(world.tenants["b"]["id"]))
+    assert exc.value.field == "within"
