@@ -17,6 +17,7 @@ APP_REGISTRY = AppRegistry(
         "app.city.piccolo_app",
         "app.feedback.piccolo_app",
         "app.undo.piccolo_app",
+        "app.invitations.piccolo_app",
         "app.training.piccolo_app",
     ]
 )

@@ -7,16 +7,16 @@ import logging
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from app.core.sessions import LeanSessionConfig
+from app.core.ids import IdGuardMiddleware
+from app.core.sessions import BoundCsrfMiddleware, DatabaseSessionConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
-from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from app.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.middleware import RequestBasicsMiddleware
-from app.core.redis import close_redis, new_redis
+from app.core.redis import close_redis
 from app.core.pagecache import VersionWatcher as PageVersionWatcher
 from app.core.render import get_env, static_dir
 from app.core import jobs
@@ -32,6 +32,7 @@ from app.registry.routes import ROUTES as REGISTRY_ROUTES
 from app.city.routes import ROUTES as CITY_ROUTES
 from app.city.report_routes import ROUTES as REPORT_ROUTES
 from app.feedback.routes import ROUTES as FEEDBACK_ROUTES
+from app.invitations.routes import ROUTES as INVITATION_ROUTES
 from app.training.routes import ROUTES as TRAINING_ROUTES
 from app.settings import get_settings
 from app.ops.checks import refuse_unsafe_production
@@ -55,7 +56,7 @@ def route_handlers() -> list:
         name="static",
     )
     return [*DIRECTORY_ROUTES, *ACCOUNT_ROUTES, *MANAGE_ROUTES, *OUTREACH_ROUTES, *NOTIFICATION_ROUTES, *EVENT_ROUTES, *HEALTH_ROUTES, static,
-            *REGISTRY_ROUTES, *CITY_ROUTES, *FEEDBACK_ROUTES, *TRAINING_ROUTES, *REPORT_ROUTES]
+            *REGISTRY_ROUTES, *CITY_ROUTES, *FEEDBACK_ROUTES, *TRAINING_ROUTES, *REPORT_ROUTES, *INVITATION_ROUTES]
 
 
 async def _start_page_versions(app: Litestar) -> None:
@@ -78,7 +79,7 @@ def create_app() -> Litestar:
     settings = get_settings()
     refuse_unsafe_production(settings)
     configure_logging("web")
-    session = LeanSessionConfig(
+    session = DatabaseSessionConfig(
         key="tiaojie_session",
         max_age=SESSION_MAX_AGE,
         secure=settings.secure_cookies,
@@ -96,19 +97,22 @@ def create_app() -> Litestar:
     )
     app = Litestar(
         route_handlers=route_handlers(),
-        middleware=[RequestBasicsMiddleware, RequestMetricsMiddleware, session.middleware, RequestContextMiddleware, PageViewMiddleware],
+        middleware=[RequestMetricsMiddleware, IdGuardMiddleware, session.middleware, BoundCsrfMiddleware, RequestContextMiddleware, PageViewMiddleware],
         csrf_config=csrf,
         guards=[enforce_access],
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(get_env())),
-        stores={"sessions": RedisStore(new_redis(), namespace="tiaojie:sessions", handle_client_shutdown=True)},
         on_startup=[start_db, _start_page_versions],
         on_shutdown=[_stop_page_versions, _on_shutdown],
         openapi_config=None,
         logging_config=None,  # app.ops.logs configures logging (JSON in production)
         debug=False,
     )
+    # Outside Litestar's router and exception handling, so that every response (a 404 for a
+    # path no route matches, a 405, an error raised in a middleware) gets the security headers,
+    # the request id and the visitor's language.
+    app.asgi_handler = RequestBasicsMiddleware(app.asgi_handler)
     missing = undeclared_routes(app)
     if missing:
         raise ImproperlyConfiguredException("routes without an access declaration: " + ", ".join(missing))

@@ -112,10 +112,11 @@ def _fk_id(value: Any) -> Any:
 
 async def get_in_scope(table: Any, row_id: Any) -> Any:
     """The row of the active tenant with this id; 404 when missing *or* foreign."""
-    try:
-        row_id = int(row_id)
-    except (TypeError, ValueError):
-        raise NotFoundException() from None
+    from app.core.ids import parse_id
+
+    row_id = parse_id(row_id)
+    if row_id is None:  # not an id (other digits, beyond 64 bits): missing
+        raise NotFoundException()
     row = await table.objects().where(table.id == row_id).first()
     if row is None:
         raise NotFoundException()

@@ -12,6 +12,7 @@ from app.audit.service import client_ip, record
 from app.core.forms import Form
 from app.core.middleware import LOCALE_COOKIE
 from app.core.render import flash, render
+from app.core import sessions
 from app.core.sessions import rotate_session
 from app.i18n import LOCALES, gettext as _
 from tenants.guards import LOGIN, PUBLIC
@@ -58,13 +59,14 @@ async def login_submit(request: Request) -> Response:
             return render(request, "accounts/login.html", {"form": form, "next": next_url}, status_code=status)
         rotate_session(request)
         request.set_session({"user_id": result.user_id})
+        csrf = sessions.bind_csrf(request)  # a new token, bound to this session
         from tenants.middleware import load_current_user
 
         user = await load_current_user(result.user_id)
         await record(user, "account.login", tenant_id=None, target=form["email"], ip=ip)
         if not user.memberships:  # no active organisation: say why rather than leave them on the portal
-            return Redirect(path="/account/organisations", status_code=303)
-        return Redirect(path=next_url if next_url != "/" else home_for(user), status_code=303)
+            return Redirect(path="/account/organisations", status_code=303, cookies=[csrf])
+        return Redirect(path=next_url if next_url != "/" else home_for(user), status_code=303, cookies=[csrf])
     form.values["password"] = ""
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status_code=400)
 
@@ -94,12 +96,26 @@ async def password_submit(request: Request) -> Response:
         except service.AccountError as exc:
             form.error(exc.field, exc.message)
         else:
-            await record(user, "account.password_changed", tenant_id=None, target=user.email)
+            ended = await sessions.end_other_sessions(request, user.id)
+            rotate_session(request)
+            await record(user, "account.password_changed", tenant_id=None, target=user.email,
+                         detail={"sessions_ended": ended})
             flash(request, _("Your password has been changed."))
+            if ended:
+                flash(request, _("You were signed out everywhere else."))
             return Redirect(path="/account/password", status_code=303)
     # Passwords are never echoed back into the page.
     form.values = {k: "" for k in form.values}
     return render(request, "accounts/password.html", {"form": form}, status_code=400)
+
+
+@post("/account/sign-out-everywhere", opt={"access": LOGIN}, name="sign_out_everywhere")
+async def sign_out_everywhere(request: Request) -> Response:
+    """End every session of this account, on every device, this one included."""
+    user = request.scope["user"]
+    await record(user, "account.signed_out_everywhere", tenant_id=None, target=user.email, ip=client_ip(request))
+    await sessions.end_all_sessions(request, user.id)
+    return Redirect(path="/login", status_code=303)
 
 
 @get("/lang/{locale:str}", opt={"access": PUBLIC}, name="set_language")
@@ -125,4 +141,4 @@ async def account_organisations(request: Request) -> Response:
                    "city": await members.city_center_contact()})
 
 
-ROUTES = [login_page, login_submit, logout, password_page, password_submit, set_language, account_organisations]
+ROUTES = [login_page, login_submit, logout, password_page, password_submit, sign_out_everywhere, set_language, account_organisations]

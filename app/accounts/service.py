@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -10,7 +13,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.accounts.tables import User
-from app.core import ratelimit
 from app.i18n import gettext as _
 from app.settings import get_settings
 from tenants.scope import tenant_scope
@@ -27,6 +29,33 @@ _hasher = (
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 MIN_PASSWORD_LENGTH = 10
+
+# Argon2 takes tens of milliseconds of CPU (and its memory) per hash: never on the event loop.
+# A small pool bounds how many run at once; a burst of sign-ins queues here while pages keep
+# being served. argon2-cffi releases the GIL while it hashes.
+HASH_THREADS = max(1, min(4, os.cpu_count() or 1))
+_pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2")
+
+
+async def _off_loop(fn, *args):
+    return await asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError, TypeError):
+        return False
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches (always does the work, also without a hash)."""
+    ok = await _off_loop(_verify, password_hash or _DUMMY_HASH, password)
+    return ok and password_hash is not None
+
+
+async def hash_password_async(password: str) -> str:
+    return await _off_loop(_hasher.hash, password)
 
 
 class AccountError(Exception):
@@ -61,7 +90,7 @@ async def create_user(email: str, password: str, name: str, phone: str = "") -> 
         raise AccountError("password", problem)
     if await User.exists().where(User.email == email):
         raise AccountError("email", _("An account with this email already exists."))
-    user = User(email=email, name=name or email.split("@")[0], phone=phone, password_hash=hash_password(password))
+    user = User(email=email, name=name or email.split("@")[0], phone=phone, password_hash=await hash_password_async(password))
     await user.save()
     return user.id
 
@@ -95,46 +124,38 @@ def _minutes(seconds: int) -> int:
 
 
 async def authenticate(email: str, password: str, ip: str) -> SignIn:
-    """Check credentials. Failed attempts are limited per account and per address
-    for a window (LOGIN_WINDOW_SECONDS); the limit lifts by itself, so the real
-    owner is never locked out for good, and a success clears the account's count."""
-    settings = get_settings()
+    """Check credentials under the sign-in limits of app/accounts/throttle.py: the attempt is
+    counted before the password is checked; limits are per account and address (growing
+    waits) and per address, so nobody can lock an account out from elsewhere."""
+    from app.accounts import throttle
+
     email = normalize_email(email)
-    account_key, ip_key = f"login:acct:{email}", f"login:ip:{ip}"
-    for key, limit in ((account_key, settings.login_attempts), (ip_key, settings.login_attempts * 4)):
-        state = await ratelimit.check(key, limit)
-        if not state.allowed:
-            return SignIn(
-                None,
-                _("Too many failed sign-in attempts. Try again in %(m)s minutes.", m=_minutes(state.retry_after)),
-                state.retry_after,
-            )
+    decision = await throttle.reserve(email, ip)
+    if not decision.allowed:
+        return SignIn(
+            None,
+            _("Too many failed sign-in attempts. Try again in %(m)s minutes.", m=_minutes(decision.retry_after)),
+            decision.retry_after,
+        )
     user = await User.select(User.id, User.password_hash, User.is_active).where(User.email == email).first()
-    ok = False
-    try:
-        ok = _hasher.verify(user["password_hash"] if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        ok = False
+    ok = await verify_password(user["password_hash"] if user else None, password)
     if not ok or not user or not user["is_active"]:
-        await ratelimit.hit(account_key, settings.login_window_seconds)
-        await ratelimit.hit(ip_key, settings.login_window_seconds)
+        await throttle.failed(email, ip)
         return SignIn(None, _("Wrong email or password."))
-    await ratelimit.reset(account_key)
+    await throttle.succeeded(email, ip)
     if _hasher.check_needs_rehash(user["password_hash"]):
-        await User.update({User.password_hash: hash_password(password)}).where(User.id == user["id"])
+        await User.update({User.password_hash: await hash_password_async(password)}).where(User.id == user["id"])
     await User.update({User.last_login_at: datetime.now(timezone.utc)}).where(User.id == user["id"])
     return SignIn(user["id"])
 
 
 async def change_password(user_id: int, current: str, new: str) -> None:
     user = await User.select(User.password_hash).where(User.id == user_id).first()
-    try:
-        _hasher.verify(user["password_hash"], current)
-    except (VerificationError, InvalidHashError, TypeError):
+    if not await verify_password(user["password_hash"] if user else None, current):
         raise AccountError("current_password", _("Your current password is not correct.")) from None
     problem = password_problem(new)
     if problem:
         raise AccountError("new_password", problem)
     await User.update(
-        {User.password_hash: hash_password(new), User.password_changed_at: datetime.now(timezone.utc)}
+        {User.password_hash: await hash_password_async(new), User.password_changed_at: datetime.now(timezone.utc)}
     ).where(User.id == user_id)

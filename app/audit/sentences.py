@@ -134,6 +134,7 @@ def _fields(changes: Any) -> str:
 
 describe("account.login", _l("%(who)s signed in."))
 describe("account.password_changed", _l("%(who)s changed their password."))
+describe("account.signed_out_everywhere", _l("%(who)s signed out on every device."))
 describe("tenant.profile_updated", _l("%(who)s changed the public profile: %(fields)s."),
          lambda d, n: {"fields": _fields(d.get("changes"))})
 describe("tenant.created", _l("%(who)s added the organisation “%(name)s”."),
@@ -144,6 +145,12 @@ describe("tenant.admin_added", _l("%(who)s made %(member)s an administrator of %
          lambda d, n: {"member": n.user(d.get("user_id")), "org": n.tenant(d.get("tenant_id"))})
 describe("member.added", _l("%(who)s added %(member)s as %(role)s."),
          lambda d, n: {"member": n.user(d.get("user_id")), "role": _role(d.get("role"))})
+describe("member.invited", _l("%(who)s invited %(target)s to join as %(role)s."),
+         lambda d, n: {"role": _role(d.get("role"))})
+describe("member.invitation_accepted", _l("%(who)s accepted the invitation and joined as %(role)s."),
+         lambda d, n: {"role": _role(d.get("role"))})
+describe("tenant.admin_invited", _l("%(who)s invited %(target)s to administer %(org)s."),
+         lambda d, n: {"org": n.tenant(d.get("tenant_id"))})
 describe("member.role_changed", _l("%(who)s changed the role of %(member)s from %(from)s to %(to)s."),
          lambda d, n: {"member": n.user(d.get("user_id")), "from": _role(d.get("from")), "to": _role(d.get("to"))})
 describe("member.removed", _l("%(who)s removed %(member)s (%(role)s) from the organisation."),

@@ -9,6 +9,12 @@ from typing import Any, Iterable, Mapping
 from app.core import phones
 from app.i18n import gettext as _
 
+# Control characters other than tab and newlines (NUL first among them: PostgreSQL refuses it
+# in text, SQLite stores it and cuts the text short in places), and the replacement character
+# that stands where the browser sent bytes that are not UTF-8.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NOT_UTF8 = "\ufffd"
+
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 
@@ -22,11 +28,22 @@ class Form:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], names: Iterable[str]) -> "Form":
-        values = {}
+        values, errors = {}, {}
         for name in names:
             raw = data.get(name, "")
-            values[name] = raw.strip() if isinstance(raw, str) else ("" if raw is None else str(raw))
-        return cls(values=values)
+            value = raw.strip() if isinstance(raw, str) else ("" if raw is None else str(raw))
+            # Nothing that cannot be stored as typed gets in: the text comes back without it,
+            # with a message beside the field, and is not saved until sent again.
+            if _CONTROL.search(value):
+                value = _CONTROL.sub("", value).strip()
+                errors[name] = _("This contained invisible control characters, which cannot be saved. "
+                                 "We removed them: check the text and send it again.")
+            if _NOT_UTF8 in value:
+                value = value.replace(_NOT_UTF8, "").strip()
+                errors.setdefault(name, _("This contained characters that are not valid text (not UTF-8), which "
+                                          "cannot be saved. We removed them: check the text and send it again."))
+            values[name] = value
+        return cls(values=values, errors=errors)
 
     def __getitem__(self, name: str) -> str:
         return self.values.get(name, "")

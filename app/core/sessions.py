@@ -1,28 +1,71 @@
-"""Server-side sessions in Redis that cost nothing for anonymous visitors.
+"""Server-side sessions in the database, bound CSRF tokens, ending sessions.
 
-Litestar's server-side backend writes a session (and sets a cookie) on every
-response, even an empty one. Ours writes only when the session's data changed,
-never creates one for a visitor who has none, and treats Redis being down as
-"no session" so public pages keep working.
+* A session lives in ``account_session`` (app/accounts/tables.py), so a Redis restart signs
+  nobody out. The cookie holds a random id; the table keeps only its SHA-256.
+* Cost per request: nothing for a visitor without a session cookie; one lookup by the unique
+  ``key_hash`` index for everyone else. A row is written only when the session's data changed,
+  and its expiry is pushed forward at most once a day (sliding 14 days).
+* An id the server did not issue is never adopted: data for an unknown id goes under a new id.
+  A session ended elsewhere (password changed, "sign out everywhere") stays ended: an in-flight
+  request of that session updates nothing and cannot bring it back.
+* ``rotate_session()`` gives a new id when the response is sent (at sign-in and password change).
+* CSRF: Litestar's double-submit cookie is kept, and a signed-in session holds its own token
+  (``bind_csrf()`` at sign-in). ``BoundCsrfMiddleware`` refuses an unsafe request of a signed-in
+  session whose CSRF cookie is not that token, so a token obtained anywhere else (an anonymous
+  page, another session) is worthless against this session.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
-from litestar.types import Empty, Message, ScopeSession
+from litestar.types import ASGIApp, Empty, Message, Receive, Scope, ScopeSession, Send
 from litestar.utils.dataclass import extract_dataclass_items
+from litestar.utils.scope.state import ScopeState
+
+from app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 _LOADED = "_session_loaded"
+_FOUND = "_session_found"
+_RENEW = "_session_renew"
 _ROTATE = "_session_rotate"
-_NEW_ID = "_session_new_id"
+_COOKIE_ID = "_session_cookie_id"
+
+CSRF_COOKIE = "tiaojie_csrf"
+CSRF_KEY = "csrf"
+RENEW_AFTER = timedelta(days=1)
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _user_of(data: dict[str, Any]) -> int | None:
+    try:
+        return int(data["user_id"]) if data.get("user_id") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def rotate_session(request: Any) -> None:
@@ -31,45 +74,185 @@ def rotate_session(request: Any) -> None:
     request.scope.setdefault("state", {})[_ROTATE] = True
 
 
-class LeanSessionBackend(ServerSideSessionBackend):
+def current_session_id(request: Any) -> str | None:
+    return request.scope.get("state", {}).get(_COOKIE_ID)
+
+
+async def end_other_sessions(request: Any, user_id: int) -> int:
+    """End every session of this person but the one making the request; how many ended."""
+    from app.accounts.tables import Session
+
+    own = current_session_id(request)
+    query = Session.delete().where(Session.user == user_id)
+    if own:
+        query = query.where(Session.key_hash != _hash(own))
+    before = await Session.count().where(Session.user == user_id)
+    await query
+    after = await Session.count().where(Session.user == user_id)
+    return before - after
+
+
+async def end_all_sessions(request: Any, user_id: int) -> None:
+    """Sign this person out everywhere, this browser included."""
+    from app.accounts.tables import Session
+
+    await Session.delete().where(Session.user == user_id)
+    request.clear_session()
+
+
+def bind_csrf(request: Any) -> Cookie:
+    """A new CSRF token for this (just signed-in) session; the cookie to send with the response."""
+    settings = get_settings()
+    token = generate_csrf_token(settings.secret_key)
+    request.scope["session"][CSRF_KEY] = token
+    ScopeState.from_scope(request.scope).csrf_token = token
+    return csrf_cookie(token)
+
+
+def csrf_cookie(token: str) -> Cookie:
+    return Cookie(key=CSRF_COOKIE, value=token, path="/", secure=get_settings().secure_cookies, httponly=False,
+                  samesite="lax")
+
+
+class DatabaseSessionBackend(ServerSideSessionBackend):
     async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
-        try:
-            data = await super().load_from_connection(connection)
-        except Exception:  # noqa: BLE001 - Redis unreachable: carry on signed out
-            log.warning("session store unavailable", exc_info=True)
-            data = {}
-        connection.scope.setdefault("state", {})[_LOADED] = repr(data)
+        from app.accounts.tables import Session
+
+        state = connection.scope.setdefault("state", {})
+        session_id = connection.cookies.get(self.config.key)
+        data: dict[str, Any] = {}
+        if session_id and session_id != "null":
+            state[_COOKIE_ID] = session_id
+            row = await Session.select(Session.data, Session.expires_at).where(
+                Session.key_hash == _hash(session_id)).first()
+            now = _now()
+            if row is not None and _aware(row["expires_at"]) > now:
+                try:
+                    data = json.loads(row["data"]) or {}
+                except ValueError:
+                    data = {}
+                state[_FOUND] = True
+                lifetime = timedelta(seconds=int(self.config.max_age))
+                state[_RENEW] = _aware(row["expires_at"]) - now < lifetime - RENEW_AFTER
+        state[_LOADED] = json.dumps(data, sort_keys=True, default=str)
         return data
 
-    def get_session_id(self, connection: ASGIConnection) -> str:
-        new_id = connection.scope.get("state", {}).get(_NEW_ID)
-        return new_id or super().get_session_id(connection)
+    def _cookie_params(self) -> dict[str, Any]:
+        return dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+
+    def _set_cookie(self, message: Message, value: str, **extra: Any) -> None:
+        MutableScopeHeaders.from_message(message).add(
+            "Set-Cookie", Cookie(value=value, key=self.config.key, **{**self._cookie_params(), **extra}).to_header(header="")
+        )
+
+    async def _insert(self, data: dict[str, Any]) -> str:
+        from app.accounts.tables import Session
+
+        session_id = self.generate_session_id()
+        await Session.insert(Session(
+            key_hash=_hash(session_id), user=_user_of(data), data=json.dumps(data, default=str),
+            expires_at=_now() + timedelta(seconds=int(self.config.max_age)),
+        ))
+        return session_id
 
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+        from app.accounts.tables import Session
+
         state = connection.scope.setdefault("state", {})
-        if state.pop(_ROTATE, False) and connection.cookies.get(self.config.key):
-            store = self.config.get_store_from_app(connection.scope["app"])
-            await self.delete(super().get_session_id(connection), store=store)
-            state[_NEW_ID] = self.generate_session_id()
-            await super().store_in_message(scope_session, message, connection)
-            return
-        had_cookie = bool(connection.cookies.get(self.config.key))
+        cookie_id = state.get(_COOKIE_ID)
         empty = scope_session is Empty or not scope_session
+        data = {} if empty else dict(scope_session)  # type: ignore[arg-type]
+        if state.pop(_ROTATE, False) or (not empty and not state.get(_FOUND)):
+            # A new id: at sign-in, or for data of a visitor without a (valid) session.
+            if cookie_id:
+                await Session.delete().where(Session.key_hash == _hash(cookie_id))
+            if not empty:
+                self._set_cookie(message, await self._insert(data))
+                return
         if empty:
-            if had_cookie:
-                scope = connection.scope
-                store = self.config.get_store_from_app(scope["app"])
-                await self.delete(self.get_session_id(connection), store=store)
-                params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
-                MutableScopeHeaders.from_message(message).add(
-                    "Set-Cookie", Cookie(value="null", key=self.config.key, expires=0, **params).to_header(header="")
-                )
+            if cookie_id:
+                await Session.delete().where(Session.key_hash == _hash(cookie_id))
+                self._set_cookie(message, "null", expires=0)
             return
-        if had_cookie and repr(scope_session) == connection.scope.get("state", {}).get(_LOADED):
+        assert cookie_id is not None
+        changed = json.dumps(data, sort_keys=True, default=str) != state.get(_LOADED)
+        renew = state.get(_RENEW)
+        if not changed and not renew:
             return
-        await super().store_in_message(scope_session, message, connection)
+        values: dict[Any, Any] = {}
+        if changed:
+            values[Session.data] = json.dumps(data, default=str)
+            values[Session.user] = _user_of(data)
+        if renew:
+            values[Session.expires_at] = _now() + timedelta(seconds=int(self.config.max_age))
+        # Update only: a session ended meanwhile (elsewhere) is not brought back.
+        await Session.update(values).where(Session.key_hash == _hash(cookie_id))
+        if renew:
+            self._set_cookie(message, cookie_id)
 
 
 @dataclass
-class LeanSessionConfig(ServerSideSessionConfig):
-    _backend_class = LeanSessionBackend  # type: ignore[assignment]
+class DatabaseSessionConfig(ServerSideSessionConfig):
+    _backend_class = DatabaseSessionBackend  # type: ignore[assignment]
+
+
+LeanSessionConfig = DatabaseSessionConfig  # the name main.py imported before
+
+
+def _replace_cookie(scope: Scope, name: str, value: str) -> None:
+    """Make the rest of this request see ``name=value`` as the request's cookie."""
+    from http.cookies import SimpleCookie
+
+    headers = [(k, v) for k, v in scope.get("headers", []) if k != b"cookie"]
+    jar: dict[str, str] = {}
+    for key, raw in scope.get("headers", []):
+        if key == b"cookie":
+            parsed = SimpleCookie()
+            try:
+                parsed.load(raw.decode("latin-1"))
+            except Exception:  # noqa: BLE001
+                continue
+            jar.update({k: m.value for k, m in parsed.items()})
+    jar[name] = value
+    headers.append((b"cookie", "; ".join(f"{k}={v}" for k, v in jar.items()).encode("latin-1")))
+    scope["headers"] = headers
+    state = ScopeState.from_scope(scope)
+    state.headers = Empty
+    state.cookies = Empty
+
+
+class BoundCsrfMiddleware:
+    """After the session middleware, before Litestar's CSRF check (which compares the form's
+    token with the cookie): a signed-in session accepts only its own token."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get("session") if scope["type"] == "http" else None
+        if not isinstance(session, dict) or not session.get("user_id"):
+            await self.app(scope, receive, send)
+            return
+        bound = session.get(CSRF_KEY)
+        if not bound:  # a session from before tokens were bound: bind one now
+            bound = session[CSRF_KEY] = generate_csrf_token(get_settings().secret_key)
+        sent = ScopeState.from_scope(scope).cookies
+        cookie = (sent if sent is not Empty else {}).get(CSRF_COOKIE)  # type: ignore[union-attr]
+        if cookie is None:
+            from app.core.middleware import _cookie
+
+            cookie = _cookie(scope, CSRF_COOKIE)
+        if cookie == bound:
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method", "GET") not in SAFE_METHODS:
+            raise PermissionDeniedException("CSRF token verification failed: not this session's token")
+        _replace_cookie(scope, CSRF_COOKIE, bound)
+        header = csrf_cookie(bound).to_header(header="")
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableScopeHeaders.from_message(message).add("Set-Cookie", header)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)

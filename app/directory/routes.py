@@ -171,28 +171,29 @@ async def city_tenant_update(request: Request, slug: FromPath[str]) -> Response:
 
 @post("/city/tenants/{slug:str}/admins", opt=city_access("admin"), name="city_tenant_add_admin")
 async def city_tenant_add_admin(request: Request, slug: FromPath[str]) -> Response:
-    """The city gives a new organisation its first administrator (or another one)."""
+    """The city invites a new organisation's first administrator (or another one); the
+    person becomes one when they accept (app/invitations)."""
+    from app.invitations import service as invitations
+
     tenant = await _city_tenant(slug)
-    form = Form.from_data(await request.form(), ["email", "name", "password"])
+    form = Form.from_data(await request.form(), ["email"])
     form.required("email")
     form.email("email")
     if form.ok:
+        user = request.scope["user"]
         try:
             with tenant_scope(tenant["id"]):
                 async with atomic():
-                    user_id, created = await members.add_member(
-                        tenant, form["email"], form["name"], "admin", form["password"]
-                    )
-            user = request.scope["user"]
-            await record(user, "tenant.admin_added", tenant_id=user.city_membership.tenant.id, target=slug,
-                         detail={"tenant_id": tenant["id"], "user_id": user_id, "account_created": created},
-                         ip=client_ip(request))
+                    invitation_id = await invitations.invite(tenant, form["email"], "admin", user)
+                    await record(user, "tenant.admin_invited", tenant_id=user.city_membership.tenant.id, target=form["email"],
+                                 detail={"tenant_id": tenant["id"], "invitation_id": invitation_id},
+                                 ip=client_ip(request))
         except members.MemberError as exc:
             form.error(exc.field, exc.message)
         else:
-            flash(request, _("%(email)s now administers %(name)s.", email=form["email"], name=tenant["name"]))
+            flash(request, _("An invitation to administer %(name)s was sent to %(email)s.", email=form["email"],
+                             name=tenant["name"]))
             return Redirect(path=f"/city/tenants/{slug}/edit", status_code=303)
-    form.values["password"] = ""
     return await _tenant_form_page(request, service.tenant_form(initial=tenant), editing=tenant,
                                    status_code=422, admin_form=form)
 

@@ -29,6 +29,17 @@ TENANT_FIELDS = [
     "active",
 ]
 
+# One limit per field, wherever it is edited (the city's form and the organisation's own settings).
+FIELD_LIMITS = {
+    "name": 200,
+    "district": 100,
+    "address": 300,
+    "office_hours": 200,
+    "description": 5000,
+    "reception_window": 300,
+    "reception_contact": 100,
+}
+
 PUBLIC_COLUMNS = (
     Tenant.id,
     Tenant.slug,
@@ -97,8 +108,7 @@ async def validate_tenant_form(form: Form, editing: dict[str, Any] | None = None
     form.required("slug", "name", "kind")
     form.slug("slug")
     form.choice("kind", KIND_ORDER)
-    for name, limit in (("name", 200), ("district", 100), ("address", 300), ("office_hours", 200),
-                        ("reception_window", 300), ("reception_contact", 100)):
+    for name, limit in FIELD_LIMITS.items():
         form.max_length(name, limit)
     form.phone("reception_phone")
     slug = form["slug"]
@@ -120,9 +130,11 @@ async def validate_tenant_form(form: Form, editing: dict[str, Any] | None = None
             form.error("parent", _("Choose the organisation this one belongs to."))
         else:
             parent = None
-            if form["parent"].isdigit():
+            from app.core.ids import parse_id
+
+            if parse_id(form["parent"]) is not None:
                 parent = await Tenant.select(Tenant.id, Tenant.kind, Tenant.district).where(
-                    Tenant.id == int(form["parent"])
+                    Tenant.id == parse_id(form["parent"])
                 ).first()
             if parent is None or parent["kind"] not in allowed:
                 form.error(
@@ -134,6 +146,13 @@ async def validate_tenant_form(form: Form, editing: dict[str, Any] | None = None
                 form.error("parent", _("An organisation cannot belong to itself."))
             else:
                 _district_under_parent(form, parent)
+    if editing and editing.get("kind") == "city_center":
+        # The city center's accounts are the only way into /city/: it cannot switch itself off.
+        if not form["active"]:
+            form.error("active", _("The city center cannot be deactivated: its accounts would lose the city console, "
+                                   "with no one left to turn it back on."))
+        if kind and kind != "city_center":
+            form.error("kind", _("The city center cannot become another kind of organisation."))
     if kind == "district_center" and not form["district"] and "district" not in form.errors:
         form.error("district", _("A district center needs the name of its district, town or street."))
 
@@ -221,9 +240,9 @@ async def update_profile(tenant_id: int, form: Form) -> dict[str, Any]:
 
 
 def validate_profile_form(form: Form) -> None:
-    for name, limit in (("address", 300), ("office_hours", 200), ("reception_window", 300), ("reception_contact", 100)):
-        form.max_length(name, limit)
-    form.max_length("description", 5000)
+    for name in PROFILE_FIELDS:
+        if name in FIELD_LIMITS:
+            form.max_length(name, FIELD_LIMITS[name])
     form.phone("reception_phone")
 
 

@@ -70,16 +70,19 @@ async def manage_settings_save(request: Request, slug: FromPath[str]) -> Respons
     return Redirect(path=f"/manage/{slug}/settings", status_code=303)
 
 
-MEMBER_FIELDS = ["email", "name", "role", "password"]
+MEMBER_FIELDS = ["email", "role"]
 
 
 async def _members_page(request: Request, form: Form, status_code: int = 200, row_errors=None) -> Response:
+    from app.invitations import service as invitations
+
     tenant = _tenant(request)
     return render(
         request,
         "manage/members.html",
         {
             "members": await members.tenant_members(),
+            "invitations": await invitations.pending(tenant["id"]),
             "form": form,
             "role_options": [(r, ROLE_LABELS[r]) for r in members.roles_for(tenant["kind"])],
             "row_errors": row_errors or {},
@@ -96,26 +99,28 @@ async def manage_members(request: Request, slug: FromPath[str]) -> Response:
 
 @post("/manage/{slug:str}/members", opt=tenant_access("admin"), name="manage_members_add")
 async def manage_members_add(request: Request, slug: FromPath[str]) -> Response:
+    """Adding a person sends them an invitation; the answer is the same whether or not the
+    email has an account (app/invitations)."""
+    from app.invitations import service as invitations
+
     tenant = _tenant(request)
     form = Form.from_data(await request.form(), MEMBER_FIELDS)
     form.required("email", "role")
     form.email("email")
-    form.max_length("name", 100)
+    form.max_length("email", 254)
     if form.ok:
         try:
             async with atomic():
-                user_id, created = await members.add_member(
-                    tenant, form["email"], form["name"], form["role"], form["password"]
-                )
-                await record(request.scope["user"], "member.added", tenant_id=tenant["id"], target=form["email"],
-                             detail={"user_id": user_id, "role": form["role"], "account_created": created},
+                invitation_id = await invitations.invite(tenant, form["email"], form["role"], request.scope["user"])
+                await record(request.scope["user"], "member.invited", tenant_id=tenant["id"], target=form["email"],
+                             detail={"invitation_id": invitation_id, "role": form["role"]},
                              ip=client_ip(request))
         except members.MemberError as exc:
             form.error(exc.field, exc.message)
         else:
-            flash(request, _("%(email)s is now a member.", email=form["email"]))
+            flash(request, _("An invitation was sent to %(email)s. They become a member when they accept it.",
+                             email=form["email"]))
             return Redirect(path=f"/manage/{slug}/members", status_code=303)
-    form.values["password"] = ""
     return await _members_page(request, form, status_code=422)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from app.audit.tables import AuditEntry
 from app.main import create_app
 from tenants.scope import unscoped
-from tests.support import World, csrf_token, login, redis_sync
+from tests.support import World, csrf_token, login
 
 
 async def test_login_redirects_members_to_their_console(client, world):
@@ -44,8 +44,13 @@ async def test_login_is_rate_limited_then_lifts(client, world, monkeypatch):
     blocked = await login(client, email, World.PASSWORD)  # even the right password waits
     assert blocked.status_code == 429
     assert "Too many failed sign-in attempts" in blocked.text
-    # The block is a window, not a lockout: when it expires the owner gets in.
-    redis_sync().delete(f"tiaojie:rl:login:acct:{email}")
+    # The block is a wait, not a lockout: when the clock passes it the owner gets in.
+    from datetime import datetime, timedelta, timezone
+
+    from app.accounts import clock
+
+    later = datetime.now(timezone.utc) + timedelta(seconds=61)
+    monkeypatch.setattr(clock, "now", lambda: later)
     assert (await login(client, email, World.PASSWORD)).status_code == 303
 
 

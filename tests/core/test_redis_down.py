@@ -168,3 +168,28 @@ async def test_a_redis_that_never_answers_is_a_bounded_wait(world, blackhole):
     async with AsyncTestClient(app=create_app(), base_url="http://testserver.local") as client:
         client.headers["Accept-Language"] = "en"
         await _public_work_goes_on(client, baseline=1.0)
+
+
+async def test_sign_in_and_staff_work_go_on_while_redis_hangs(world, own_redis):
+    """Sessions and the sign-in limits live in the database: with Redis frozen a person
+    signs in, opens the console and saves a hotline (whose page-cache bump and messages
+    wait for Redis), each within the bound."""
+    from app.main import create_app
+    from app.outreach.tables import Hotline
+    from tests.support import csrf_token, login
+
+    async with AsyncTestClient(app=create_app(), base_url="http://testserver.local") as client:
+        client.headers["Accept-Language"] = "en"
+        os.kill(own_redis.pid, signal.SIGSTOP)
+        resp, took = await _timed(login(client, world.users["a_admin"]))
+        assert resp.status_code == 303 and took < BOUND, (resp.status_code, took)
+        for path in ("/manage/district-a/", "/manage/district-a/hotlines", "/account/password"):
+            resp, took = await _timed(client.get(path))
+            assert resp.status_code == 200 and took < BOUND, (path, resp.status_code, took)
+        resp, took = await _timed(client.post("/manage/district-a/hotlines", data={
+            "_csrf_token": csrf_token(client), "label": "维权热线", "number": "0513-8123 4567", "hours": "9:00-17:00"},
+            follow_redirects=False))
+        assert resp.status_code == 303 and took < BOUND, (resp.status_code, took, [l for l in resp.text.splitlines() if "error" in l][:5])
+        with unscoped("test"):
+            saved = await Hotline.select(Hotline.label).where(Hotline.tenant == world.tenants["a"]["id"])
+        assert "维权热线" in {r["label"] for r in saved}

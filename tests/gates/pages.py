@@ -13,6 +13,8 @@ DISTRICT_STAFF = "chengdong.staff@demo.tiaojie.cn"
 UNION_REP = "union.rep@demo.tiaojie.cn"
 
 PAGES: dict[str, list[tuple[str | None, str]]] = {
+    # The demo has no pending invitation (its link is a secret): the page a used or unknown link shows.
+    "/invitations/{invitation_token:str}": [(None, "/invitations/used-or-unknown-link")],
     "/": [(None, "/"), (None, "/?kind=enterprise_committee&q=%E5%9F%8E%E4%B8%9C")],
     "/o/{slug:str}": [(None, "/o/chengdong/"), (None, "/o/city/")],
     "/login": [(None, "/login")],

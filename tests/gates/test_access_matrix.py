@@ -48,6 +48,9 @@ EXPECTED_ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/logout"): "login",
     ("GET", "/account/password"): "login",
     ("POST", "/account/password"): "login",
+    ("POST", "/account/sign-out-everywhere"): "login",
+    ("GET", "/invitations/{invitation_token:str}"): "public",
+    ("POST", "/invitations/{invitation_token:str}"): "public",
     ("GET", "/account/organisations"): "login",
     ("GET", "/manage/{slug:str}"): "tenant:member",
     ("GET", "/manage/{slug:str}/settings"): "tenant:admin",
@@ -526,6 +529,27 @@ PARAM_SAMPLES["removed_member_id"] = _removed_member_id
 PARAM_SAMPLES["notification_id"] = _notification_id
 PARAM_SAMPLES["hotline_id"] = _hotline_id
 PARAM_SAMPLES["card_id"] = _card_id
+
+
+async def _invitation_token(world: World, target: str | None) -> str:
+    """A pending invitation to district A (the link's token is its only key)."""
+    import hashlib
+    import secrets
+    from datetime import datetime, timedelta, timezone
+
+    from app.invitations.tables import Invitation
+    from tenants.scope import tenant_scope
+
+    token = secrets.token_urlsafe(32)
+    tenant_id = world.tenants["a"]["id"]
+    with tenant_scope(tenant_id):
+        await Invitation(tenant=tenant_id, email=f"invitee-{secrets.token_hex(4)}@test.cn", role="staff",
+                         token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                         expires_at=datetime.now(timezone.utc) + timedelta(days=7)).save()
+    return token
+
+
+PARAM_SAMPLES["invitation_token"] = _invitation_token
 PARAM_SAMPLES["code"] = _card_code
 PARAM_SAMPLES["entry_id"] = _entry_id
 PARAM_SAMPLES["slug"] = _slug

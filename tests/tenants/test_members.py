@@ -15,31 +15,19 @@ async def _member_id(world, tenant_key, user_key):
     return row["id"]
 
 
-async def test_admin_adds_a_new_person_who_can_then_sign_in(client, world):
+async def test_admin_invites_and_duplicates_are_refused(client, world):
+    """Adding people is an invitation: tests/security/test_invitations.py follows it through."""
     await login(client, world.users["a_admin"])
     page = await client.get("/manage/district-a/members")
     assert page.status_code == 200 and world.users["a_staff"] in page.text
     bad = await client.post("/manage/district-a/members",
-                            data={"email": "new.mediator@test.cn", "name": "", "role": "staff", "password": "",
-                                  "_csrf_token": csrf_token(client)})
-    assert bad.status_code == 422 and 'id="f-name-error"' in bad.text
-    assert 'value="new.mediator@test.cn"' in bad.text
-    ok = await client.post("/manage/district-a/members",
-                           data={"email": "New.Mediator@test.cn", "name": "新调解员", "role": "staff",
-                                 "password": "First-pass-2024", "_csrf_token": csrf_token(client)},
-                           follow_redirects=False)
-    assert ok.status_code == 303
-    with tenant_scope(world.tenants["a"]["id"]):
-        assert await AuditEntry.exists().where(AuditEntry.action == "member.added")
-    client.cookies.clear()
-    assert (await login(client, "new.mediator@test.cn", "First-pass-2024")).headers["location"] == "/manage/district-a/"
-
-
-async def test_existing_account_joins_a_second_tenant_and_duplicates_are_refused(client, world):
-    await login(client, world.users["a_admin"])
-    data = {"email": world.users["b_staff"], "name": "", "role": "staff", "password": "", "_csrf_token": csrf_token(client)}
+                            data={"email": "not-an-email", "role": "staff", "_csrf_token": csrf_token(client)})
+    assert bad.status_code == 422 and 'id="f-email-error"' in bad.text and 'value="not-an-email"' in bad.text
+    data = {"email": world.users["b_staff"], "role": "staff", "_csrf_token": csrf_token(client)}
     assert (await client.post("/manage/district-a/members", data=data, follow_redirects=False)).status_code == 303
-    again = await client.post("/manage/district-a/members", data={**data, "_csrf_token": csrf_token(client)})
+    assert world.users["b_staff"] in (await client.get("/manage/district-a/members")).text  # listed as invited
+    again = await client.post("/manage/district-a/members",
+                              data={**data, "email": world.users["a_staff"], "_csrf_token": csrf_token(client)})
     assert again.status_code == 422 and "already a member" in again.text
     # union roles are not offered outside a union
     wrong = await client.post("/manage/district-a/members",
@@ -79,26 +67,9 @@ async def test_members_of_another_tenant_are_404(client, world):
         assert await Membership.count() == 2
 
 
-async def test_city_admin_gives_a_new_organisation_its_first_admin(client, world):
-    from tenants.tables import Tenant
-
-    await Tenant(slug="new-org", name="新组织", kind="chamber_org", parent=world.tenants["city"]["id"]).save()
-    await login(client, world.users["city_admin"])
-    page = await client.get("/city/tenants/new-org/edit")
-    assert "has no administrator yet" in page.text
-    resp = await client.post("/city/tenants/new-org/admins",
-                             data={"email": "chair@chamber.cn", "name": "商会秘书长", "password": "Chamber-pass-1",
-                                   "_csrf_token": csrf_token(client)}, follow_redirects=False)
-    assert resp.status_code == 303
-    client.cookies.clear()
-    assert (await login(client, "chair@chamber.cn", "Chamber-pass-1")).headers["location"] == "/manage/new-org/"
-    assert (await client.get("/manage/new-org/members")).status_code == 200
-
-
-async def test_weak_initial_password_is_explained(client, world):
+async def test_city_admin_form_asks_only_for_an_email(client, world):
     await login(client, world.users["city_admin"])
     resp = await client.post("/city/tenants/district-b/admins",
-                             data={"email": "someone@test.cn", "name": "某人", "password": "weak",
-                                   "_csrf_token": csrf_token(client)})
-    assert resp.status_code == 422 and 'id="a-password-error"' in resp.text
-    assert 'value="someone@test.cn"' in resp.text and World.PASSWORD not in resp.text
+                             data={"email": "someone", "_csrf_token": csrf_token(client)})
+    assert resp.status_code == 422 and 'id="a-email-error"' in resp.text
+    assert 'value="someone"' in resp.text and 'id="a-password"' not in resp.text
