@@ -233,6 +233,12 @@ class BoundCsrfMiddleware:
         if not isinstance(session, dict) or not session.get("user_id"):
             await self.app(scope, receive, send)
             return
+        handler = scope.get("route_handler")
+        if handler is not None and (handler.opt or {}).get("exclude_from_csrf"):
+            # The public forms (feedback, /track) check their own double-submit token: they act
+            # for nobody's account, so a signed-in person may use them like anyone else.
+            await self.app(scope, receive, send)
+            return
         bound = session.get(CSRF_KEY)
         if not bound:  # a session from before tokens were bound: bind one now
             bound = session[CSRF_KEY] = generate_csrf_token(get_settings().secret_key)

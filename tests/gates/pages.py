@@ -13,8 +13,9 @@ DISTRICT_STAFF = "chengdong.staff@demo.tiaojie.cn"
 UNION_REP = "union.rep@demo.tiaojie.cn"
 
 PAGES: dict[str, list[tuple[str | None, str]]] = {
-    # The demo has no pending invitation (its link is a secret): the page a used or unknown link shows.
-    "/invitations/{invitation_token:str}": [(None, "/invitations/used-or-unknown-link")],
+    # The demo has no pending invitation (its link is a secret): the page a used or unknown link
+    # shows is checked among ERROR_PAGES (it answers 404).
+    "/invitations/{invitation_token:str}": [],
     "/": [(None, "/"), (None, "/?kind=enterprise_committee&q=%E5%9F%8E%E4%B8%9C")],
     "/o/{slug:str}": [(None, "/o/chengdong/"), (None, "/o/city/")],
     "/login": [(None, "/login")],
@@ -101,6 +102,7 @@ PAGES: dict[str, list[tuple[str | None, str]]] = {
 ERROR_PAGES: list[tuple[str | None, str, int]] = [
     (None, "/o/no-such-organisation/", 404),
     (DISTRICT_STAFF, "/manage/chengdong/settings", 403),
+    (None, "/invitations/used-or-unknown-link", 404),
 ]
 
 # GET routes that answer something other than an HTML page.
