@@ -137,6 +137,17 @@ class PooledSQLiteEngine(SQLiteEngine):
         super().__init__(path=path, **kwargs)
         self.pool = _ConnectionPool(self, pool_size)
 
+    async def get_connection(self) -> aiosqlite.Connection:
+        """A transaction's own connection. Its thread is a daemon, like the pool's: a
+        transaction cancelled at shutdown (arq cancels running jobs on SIGTERM) must not
+        keep the process from exiting; SQLite rolls back what was never committed."""
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        connection._thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
+        return connection
+
     async def _run_in_new_connection(self, query: str, args=None, query_type: str = "generic", table=None):
         connection = await self.pool.acquire()
         try:

@@ -226,8 +226,15 @@ async def test_two_workers_at_once_never_send_twice(world, smtp, monkeypatch):
         for w in workers:
             if w.poll() is None:
                 os.killpg(w.pid, signal.SIGTERM)
+        stuck = []
         for w in workers:
-            w.wait(timeout=20)
+            try:
+                w.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # never leave a worker holding the database
+                os.killpg(w.pid, signal.SIGKILL)
+                w.wait()
+                stuck.append(w.pid)
+        assert not stuck, f"workers {stuck} did not stop on SIGTERM"
     addresses = [m["To"] for m in smtp.messages]
     assert len(addresses) == count and len(set(addresses)) == count
     rows = await all_rows()
