@@ -170,6 +170,42 @@ class PooledSQLiteEngine(SQLiteEngine):
         return rows
 
 
+class LoopPooledPostgresEngine(PostgresEngine):
+    """PostgreSQL with one connection pool per event loop.
+
+    asyncpg's connections belong to the loop that opened them. A server or a worker
+    runs on one loop and has one pool; the tests drive the app on a second loop (the
+    test client's) while fixtures query on a third. Each loop that started a pool
+    uses its own; a loop without one opens a connection per query, as Piccolo does
+    with no pool at all."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._pools: dict[asyncio.AbstractEventLoop, object] = {}
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def _loop() -> asyncio.AbstractEventLoop | None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+    @property  # type: ignore[override]
+    def pool(self):
+        loop = self._loop()
+        return self._pools.get(loop) if loop is not None else None
+
+    @pool.setter
+    def pool(self, value) -> None:
+        loop = self._loop()
+        if loop is None:
+            return  # Piccolo's __init__ (no loop yet, no pool)
+        if value is None:
+            self._pools.pop(loop, None)
+        else:
+            self._pools[loop] = value
+
+
 def engine_from_url(url: str) -> Engine:
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
@@ -182,7 +218,7 @@ def engine_from_url(url: str) -> Engine:
         # A generous busy timeout: the web server and the worker share the file.
         return PooledSQLiteEngine(path=path, timeout=30)
     if parsed.scheme in ("postgres", "postgresql"):
-        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+        return LoopPooledPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
 
 
@@ -229,18 +265,15 @@ async def atomic() -> AsyncIterator[None]:
 
 
 async def start_db() -> None:
-    from app.settings import get_settings
-
     engine = get_engine()
-    # A pool's connections belong to one event loop; tests drive the app from a
-    # second loop, so under TIAOJIE_ENV=test every query opens its own connection.
-    if isinstance(engine, PostgresEngine) and get_settings().env != "test":
+    # A pool's connections belong to the loop that starts it (see LoopPooledPostgresEngine).
+    if isinstance(engine, PostgresEngine) and engine.pool is None:
         await engine.start_connection_pool(min_size=1, max_size=10)
 
 
 async def stop_db() -> None:
     engine = get_engine()
-    if isinstance(engine, PostgresEngine):
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
     if isinstance(engine, PooledSQLiteEngine):
         await engine.pool.close()

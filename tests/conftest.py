@@ -96,22 +96,45 @@ def _all_tables():
     return Finder().get_table_classes()
 
 
-async def _wipe_tables() -> None:
-    from tenants.scope import unscoped
+def _wipe_sql() -> str:
+    """DELETE every table, children before parents, as one script."""
+    from piccolo.table import sort_table_classes
 
-    tables = _all_tables()
-    with unscoped("tests wipe every table between tests"):
-        for _ in range(4):  # foreign keys: retry what a referencing row still holds
-            remaining = []
-            for table in tables:
-                try:
-                    await table.delete(force=True)
-                except Exception:  # noqa: BLE001
-                    remaining.append(table)
-            tables = remaining
-            if not tables:
-                return
-    raise AssertionError(f"could not clean {tables}")
+    tables = sort_table_classes(_all_tables())
+    return "".join(f'DELETE FROM "{t._meta.tablename}";' for t in reversed(tables))
+
+
+_WIPE_SQL: list[str] = []
+
+
+def _wipe_tables() -> None:
+    """Empty every table on one connection in one transaction (a query per table
+    through the app's engine costs a connection each on PostgreSQL)."""
+    if not _WIPE_SQL:
+        _WIPE_SQL.append(_wipe_sql())
+    script = _WIPE_SQL[0]
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(url.split("sqlite:///", 1)[1], timeout=30, isolation_level=None)
+        try:
+            conn.executescript("BEGIN IMMEDIATE;" + script + "COMMIT;")
+        finally:
+            conn.close()
+        return
+
+    async def wipe() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            async with conn.transaction():
+                await conn.execute(script)
+        finally:
+            await conn.close()
+
+    run_async(wipe())
 
 
 @pytest.fixture(autouse=True)
@@ -122,8 +145,24 @@ def clean_state(request):
     yield
     if request.node.get_closest_marker("browser"):
         return
-    run_async(_wipe_tables())
+    _wipe_tables()
     redis_sync().flushdb()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database_pool():
+    """The test loop's own pool (PostgreSQL; SQLite's pool serves every loop).
+
+    Fixtures and assertions query on this loop; the app under the test client runs on
+    the client's loop and starts a pool of its own there."""
+    from app.db import start_db, stop_db
+
+    await start_db()
+    yield
+    try:
+        await stop_db()
+    except RuntimeError:  # the session ends while Playwright's loop runs in this thread
+        pass
 
 
 @pytest.fixture
