@@ -147,13 +147,22 @@ def new_database(base: str) -> tuple[str, object]:
     return f"sqlite:///{db}", lambda: None
 
 
-def row(label: str, r: dict, ceiling: float, target: float | None = None) -> str:
+def row(label: str, r: dict, ceiling: float, target: float | None = None, same: dict | None = None) -> str:
+    """A table row: the page's figures, its share of the 20-item ceiling and, with ``same``,
+    of a ceiling rendering as many bytes as the page (the target is judged on that one)."""
     share = r["rps"] / ceiling
     bad = " **non-2xx: %d**" % r["non2xx"] if r["non2xx"] else ""
+    sized = ""
+    if same is not None:
+        own = r["rps"] / same["rps"]
+        sized = f" {same['kb']:.0f} KB | {same['rps']:.0f} | {own:.0%} |"
+        share_for_target = own
+    else:
+        share_for_target = share
     verdict = ""
     if target is not None:
-        verdict = " | yes |" if share >= target and r["p99"] < 100 else " | **no** |"
-    return (f"| {label} | {r['rps']:.0f}{bad} | {r['p50']:.1f} | {r['p99']:.1f} | {share:.0%}{verdict or ' |'}"
+        verdict = " yes |" if share_for_target >= target and r["p99"] < 100 else " **no** |"
+    return (f"| {label} | {r['rps']:.0f}{bad} | {r['p50']:.1f} | {r['p99']:.1f} | {share:.0%} |{sized}{verdict}"
             f" {r['load']} |")
 
 
@@ -232,6 +241,22 @@ def main() -> int:
               f"| {small_ceiling['p99']:.1f} | {small_ceiling['load']} |\n", flush=True)
         top = small_ceiling["rps"]
 
+        # A ceiling of the page's own size: the ceiling's list with as many items as make
+        # the same number of bytes (measured once per size, 8 sizes per doubling).
+        empty_size = len(httpx.get(small + "/sized/0", timeout=30).content)
+        per_item = (len(httpx.get(small + "/sized/100", timeout=30).content) - empty_size) / 100
+        same_size_runs: dict[int, dict] = {}
+
+        def same_size(size: int) -> dict:
+            n = max(0, round((size - empty_size) / per_item))
+            if n > 8:  # round to 8 steps per doubling: pages of nearly one size share a run
+                step = 2 ** (n.bit_length() - 4)
+                n = round(n / step) * step
+            if n not in same_size_runs:
+                ceiling_run = wrk(f"{small}/sized/{n}", d, c)
+                same_size_runs[n] = {"rps": ceiling_run["rps"], "kb": (empty_size + n * per_item) / 1024}
+            return same_size_runs[n]
+
         def check(label: str, r: dict) -> dict:
             if r["non2xx"] or r["errors"] and "timeout" in r["errors"] and not r["errors"].endswith("timeout 0"):
                 failures.append(f"{label}: {r['non2xx']} answers not 2xx; {r['errors']}")
@@ -243,6 +268,8 @@ def main() -> int:
         public = [(label, resolve(base, path)) for label, path in PUBLIC_PAGES]
         header = ("| page | requests/s | p50 ms | p99 ms | of the 20-item ceiling |{} load average |\n"
                   "|---|---:|---:|---:|---:|{}---|")
+        sized_header = header.format(" page size | same-size ceiling requests/s | of the same-size ceiling |"
+                                     " ≥ 25% of it and p99 < 100 ms |", "---:|---:|---:|:---:|")
         if "public" in args.sections:
             print("Public pages, **from the page cache** (a cache hit; the event detail is never cached):\n")
             print(header.format("", ""))
@@ -256,18 +283,19 @@ def main() -> int:
             print()
         if "uncached" in args.sections:
             print("Public pages **rendered every time** (PAGE_CACHE=off):\n")
-            print(header.format(" ≥ 25% and p99 < 100 ms |", ":---:|"))
+            print(sized_header)
             for label, path in public:
                 if not selected(label, path):
                     continue
-                httpx.get(nocache + path, timeout=30).raise_for_status()
+                first = httpx.get(nocache + path, timeout=30)
+                first.raise_for_status()
                 r = check(label, wrk(nocache + path, d, c, script=checker))
-                print(row(f"{label} `{path}`", r, top, 0.25), flush=True)
+                print(row(f"{label} `{path}`", r, top, 0.25, same_size(len(first.content))), flush=True)
             print()
         sessions: dict[str, dict[str, str]] = {}
         if "staff" in args.sections:
             print("Signed-in pages (never cached):\n")
-            print(header.format(" ≥ 25% and p99 < 100 ms |", ":---:|"))
+            print(sized_header)
             for label, email, path in STAFF_PAGES:
                 if not selected(label, path):
                     continue
@@ -278,7 +306,7 @@ def main() -> int:
                     failures.append(f"{label}: {first.status_code} before the run")
                     continue
                 r = check(label, wrk(base + path, d, c, headers=cookie, script=checker))
-                print(row(f"{label} `{path}`", r, top, 0.25), flush=True)
+                print(row(f"{label} `{path}`", r, top, 0.25, same_size(len(first.content))), flush=True)
             print()
         if "mixed" in args.sections:
             event_path = next(p for label, p in public if "event detail" in label)
