@@ -23,6 +23,7 @@ from app.events.jobs import send_event_reminders
 from app.city.jobs import roll_up_reports, roll_up_reports_nightly, snapshot_coverage
 from app.ops.backup import backup_cron_jobs
 from workers.heartbeat import heartbeat
+from app.accounts.jobs import sweep_expired_sessions
 from app.feedback.jobs import erase_feedback_contacts, feedback_deadlines
 from app.training.jobs import credit_training_sessions, training_reminders
 
@@ -61,6 +62,7 @@ class WorkerSettings:
         erase_feedback_contacts,
         training_reminders,
         credit_training_sessions,
+        sweep_expired_sessions,
     ]
     cron_jobs = [
         cron(heartbeat, second=0, run_at_startup=True, unique=True),
@@ -79,6 +81,8 @@ class WorkerSettings:
         # Training: due-soon and overdue reminders, each once per assignment and stage.
         cron(training_reminders, minute={5, 35}, second=20, run_at_startup=True, unique=True),
         cron(credit_training_sessions, minute={10, 40}, second=25, unique=True),
+        # Session rows past their expiry (those that never came back to be deleted).
+        cron(sweep_expired_sessions, hour=4, minute=10, second=0, unique=True),
     ]
     timezone = ZoneInfo(get_settings().time_zone)  # cron hours (the nightly backup) are TIME_ZONE's
     on_startup = startup

@@ -45,6 +45,7 @@ def _parse(value: str) -> phonenumbers.PhoneNumber | None:
     return parsed
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize(value: str) -> str | None:
     """The stored form of a valid mainland number, else None."""
     plain = _plain(value)
@@ -93,6 +94,7 @@ def display(value: str) -> str:
     return f"{area}-{local}" if local else national  # 0513-8888 1234
 
 
+@functools.lru_cache(maxsize=4096)
 def tel_href(value: str) -> str:
     """``tel:`` link target: the digits, with the trunk 0 kept (dialled inside China)."""
     return "tel:" + digits(value)

@@ -100,6 +100,15 @@ async def end_all_sessions(request: Any, user_id: int) -> None:
     request.clear_session()
 
 
+async def delete_expired_sessions(now: datetime | None = None) -> int:
+    """Delete every session row whose expiry has passed; how many went. (A session that
+    comes back expired is also deleted then; this catches the ones that never come back.)"""
+    from app.accounts.tables import Session
+
+    deleted = await Session.delete().where(Session.expires_at <= (now or _now())).returning(Session.id)
+    return len(deleted)
+
+
 def bind_csrf(request: Any) -> Cookie:
     """A new CSRF token for this (just signed-in) session; the cookie to send with the response."""
     settings = get_settings()

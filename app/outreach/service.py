@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import secrets
@@ -663,8 +664,10 @@ async def _city_monthly(start: date, end: date) -> list[tuple[str, str, int]]:
 # --- QR codes ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def qr_svg(url: str, title: str) -> str:
-    """Inline SVG without style attributes (the CSP forbids inline style)."""
+    """Inline SVG without style attributes (the CSP forbids inline style). Memoised: a card's
+    print page is drawn again for every visitor, and the code is the same each time."""
     import segno
 
     return segno.make(url, error="m", micro=False).svg_inline(
@@ -672,6 +675,7 @@ def qr_svg(url: str, title: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def qr_png(url: str) -> bytes:
     import io
 

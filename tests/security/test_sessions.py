@@ -109,3 +109,25 @@ async def test_sign_out_everywhere(client, world):
         from app.accounts.tables import Session
 
         assert await Session.count() == 0
+
+
+async def test_the_nightly_sweep_deletes_expired_sessions_and_keeps_live_ones(client, world):
+    from datetime import datetime, timedelta, timezone
+
+    from app.accounts.jobs import sweep_expired_sessions
+    from app.accounts.tables import Session
+    from workers.settings import WorkerSettings
+
+    assert (await login(client, world.users["a_staff"])).status_code == 303  # a live session
+    now = datetime.now(timezone.utc)
+    for i, age in enumerate((timedelta(days=1), timedelta(days=30))):  # two that never came back
+        await Session.insert(Session(key_hash=f"{i:064d}", data="{}", expires_at=now - age))
+    assert await Session.count() == 3
+
+    assert await sweep_expired_sessions({}) == 2
+    assert [r["key_hash"] for r in await Session.select(Session.key_hash)] == [
+        hashlib.sha256(client.cookies.get("tiaojie_session").encode()).hexdigest()
+    ]
+    assert await signed_in(client)  # the live one still signs its person in
+    assert await sweep_expired_sessions({}) == 0
+    assert "sweep_expired_sessions" in {job.name.split(":")[-1] for job in WorkerSettings.cron_jobs}
