@@ -104,20 +104,34 @@ class VersionWatcher:
             self.versions = {EPOCH: changes[EPOCH]}
         self.versions.update(changes)
 
+    # Idle this long, the subscription sends a PING; no PONG within as long again, and the
+    # connection is taken for dead (a hung Redis keeps the socket open and says nothing).
+    PING_EVERY = 30.0
+    # Subscribing and reading the tokens, bounded (a hung Redis would hold them for ever).
+    CONNECT_TIMEOUT = 5.0
+
     async def _follow(self) -> None:
         while True:
             client = new_redis(socket_timeout=None)
             pubsub = client.pubsub()
             try:
-                await pubsub.subscribe(VERSION_CHANNEL)
-                # Read after subscribing, so no bump can fall between the two.
-                self.versions = await _read_all(client)
+                async with asyncio.timeout(self.CONNECT_TIMEOUT):
+                    await pubsub.subscribe(VERSION_CHANNEL)
+                    # Read after subscribing, so no bump can fall between the two.
+                    self.versions = await _read_all(client)
                 self.live = EPOCH in self.versions
+                pong_due: float | None = None
                 while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self.PING_EVERY)
                     if message is None:
-                        await pubsub.ping()  # notices a dead connection
-                    elif message["type"] == "message":
+                        if pong_due is None:
+                            await pubsub.ping()  # notices a dead connection
+                            pong_due = time.monotonic() + self.PING_EVERY
+                        elif time.monotonic() >= pong_due:
+                            raise TimeoutError("the page cache subscription's PING was not answered")
+                        continue
+                    pong_due = None  # anything from the server shows the connection lives
+                    if message["type"] == "message":
                         data = message["data"]
                         self.apply(_parse(data.decode() if isinstance(data, bytes) else data))
             except asyncio.CancelledError:
@@ -126,8 +140,12 @@ class VersionWatcher:
                 log.info("page cache subscription lost; reconnecting", exc_info=True)
             finally:
                 self.live = False
-                await pubsub.aclose()
-                await client.aclose()
+                try:
+                    async with asyncio.timeout(1.0):
+                        await pubsub.aclose()
+                        await client.aclose()
+                except (Exception, asyncio.TimeoutError):  # noqa: BLE001 - a dead connection is dropped anyway
+                    pass
             await asyncio.sleep(1)
 
 

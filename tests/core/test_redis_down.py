@@ -193,3 +193,43 @@ async def test_sign_in_and_staff_work_go_on_while_redis_hangs(world, own_redis):
         with unscoped("test"):
             saved = await Hotline.select(Hotline.label).where(Hotline.tenant == world.tenants["a"]["id"])
         assert "维权热线" in {r["label"] for r in saved}
+
+
+async def test_the_page_cache_subscription_notices_a_hung_redis_and_follows_again(own_redis, monkeypatch):
+    """A hung Redis keeps the subscription's socket open and says nothing: the watcher must
+    stop trusting its tokens (requests then read them, bounded) and follow again once Redis
+    answers, hearing the bumps made after that."""
+    from app.core import pagecache
+
+    monkeypatch.setattr(pagecache.VersionWatcher, "PING_EVERY", 0.3)
+    monkeypatch.setattr(pagecache.VersionWatcher, "CONNECT_TIMEOUT", 0.5)
+
+    async def until(condition, within: float, what: str) -> None:
+        deadline = time.monotonic() + within
+        while not condition():
+            assert time.monotonic() < deadline, what
+            await asyncio.sleep(0.05)
+
+    await pagecache.bump(None)  # an epoch to follow
+    watcher = pagecache.VersionWatcher()
+    await watcher.start()
+    try:
+        await until(lambda: watcher.live, 5, "the watcher never followed the running Redis")
+        os.kill(own_redis.pid, signal.SIGSTOP)
+        stopped = time.monotonic()
+        await until(lambda: not watcher.live, 5, "a hung Redis was still trusted")
+        # Noticed within a couple of PING intervals, not at the next 30 s timeout.
+        assert time.monotonic() - stopped < 2.0
+        await asyncio.sleep(1.0)  # reconnecting meanwhile: bounded attempts, still not live
+        assert not watcher.live
+        os.kill(own_redis.pid, signal.SIGCONT)
+        from app.core import redis
+
+        redis.mark_redis_up()
+        await until(lambda: watcher.live, 8, "the watcher did not follow Redis again")
+        before = dict(watcher.versions)
+        await pagecache.bump(42)
+        await until(lambda: watcher.versions.get(pagecache.tenant_field(42)) not in (None, before.get(
+            pagecache.tenant_field(42))), 5, "a bump after the recovery was not heard")
+    finally:
+        await watcher.stop()
