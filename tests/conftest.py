@@ -27,6 +27,31 @@ _TMP = Path(tempfile.mkdtemp(prefix="tiaojie-test-"))
 atexit.register(shutil.rmtree, _TMP, True)
 
 
+def query_database(url: str, sql: str, *args) -> list[tuple]:
+    """Rows of one query on a database of this run, from sync code (``$1`` placeholders,
+    turned into ``?`` for SQLite)."""
+    if url.startswith("sqlite"):
+        import re
+        import sqlite3
+
+        conn = sqlite3.connect(url.split("sqlite:///", 1)[1], timeout=30)
+        try:
+            return conn.execute(re.sub(r"\$\d+", "?", sql), args).fetchall()
+        finally:
+            conn.close()
+
+    async def fetch() -> list[tuple]:
+        import asyncpg
+
+        conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            return [tuple(r) for r in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    return run_async(fetch())
+
+
 def run_async(coro):
     """Run a coroutine to completion from sync code, whatever loop is running here."""
     from concurrent.futures import ThreadPoolExecutor
@@ -193,13 +218,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_LIVE: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def live_database(live_server) -> str:
+    """The live server's database URL, for a browser test that reads what the server wrote
+    where no page shows it (a secret link sent by message)."""
+    return _LIVE["database_url"]
+
+
 @pytest.fixture(scope="session")
 def live_server():
     """The app served by uvicorn on the demo data, in its own database."""
     import httpx
 
     env = dict(os.environ)
-    env["DATABASE_URL"] = new_database_url("live")
+    env["DATABASE_URL"] = _LIVE["database_url"] = new_database_url("live")
     env["REDIS_URL"] = REDIS_BASE.rsplit("/", 1)[0] + "/" + str(int(REDIS_BASE.rsplit("/", 1)[1] or 0) + 1)
     redis_sync(env["REDIS_URL"]).flushdb()
     port = _free_port()

@@ -14,7 +14,8 @@ UNION_REP = "union.rep@demo.tiaojie.cn"
 
 PAGES: dict[str, list[tuple[str | None, str]]] = {
     # The demo has no pending invitation (its link is a secret): the page a used or unknown link
-    # shows is checked among ERROR_PAGES (it answers 404).
+    # shows is checked among ERROR_PAGES (it answers 404); the page of a real link is checked (axe,
+    # 360 px) by tests/browser/test_invitations_browser.py, which invites someone first.
     "/invitations/{invitation_token:str}": [],
     "/": [(None, "/"), (None, "/?kind=enterprise_committee&q=%E5%9F%8E%E4%B8%9C")],
     "/o/{slug:str}": [(None, "/o/chengdong/"), (None, "/o/city/")],
