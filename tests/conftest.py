@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import os
 import shutil
 import subprocess
@@ -121,6 +122,7 @@ def _all_tables():
     return Finder().get_table_classes()
 
 
+@functools.cache
 def _wipe_sql() -> str:
     """DELETE every table, children before parents, as one script."""
     from piccolo.table import sort_table_classes
@@ -129,15 +131,10 @@ def _wipe_sql() -> str:
     return "".join(f'DELETE FROM "{t._meta.tablename}";' for t in reversed(tables))
 
 
-_WIPE_SQL: list[str] = []
-
-
 def _wipe_tables() -> None:
     """Empty every table on one connection in one transaction (a query per table
     through the app's engine costs a connection each on PostgreSQL)."""
-    if not _WIPE_SQL:
-        _WIPE_SQL.append(_wipe_sql())
-    script = _WIPE_SQL[0]
+    script = _wipe_sql()
     url = os.environ["DATABASE_URL"]
     if url.startswith("sqlite"):
         import sqlite3

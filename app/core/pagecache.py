@@ -144,7 +144,7 @@ class VersionWatcher:
                     async with asyncio.timeout(1.0):
                         await pubsub.aclose()
                         await client.aclose()
-                except (Exception, asyncio.TimeoutError):  # noqa: BLE001 - a dead connection is dropped anyway
+                except Exception:  # noqa: BLE001 - a dead connection is dropped anyway (TimeoutError included)
                     pass
             await asyncio.sleep(1)
 
