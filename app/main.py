@@ -68,6 +68,23 @@ async def _stop_page_versions(app: Litestar) -> None:
     await app.state.page_versions.stop()
 
 
+_settled: list[bool] = []
+
+
+async def _settle_memory() -> None:
+    """After start-up, move everything imported and built so far (modules, tables, catalogs)
+    out of the garbage collector's sight: full collections would otherwise walk those objects
+    again and again while requests wait (p99 of signed-in pages 10-50% lower, measured with
+    wrk; README "Performance"). Once per process: a second app in the same process (tests)
+    would freeze its predecessors' garbage for good."""
+    import gc
+
+    if not _settled:
+        _settled.append(True)
+        gc.collect()
+        gc.freeze()
+
+
 async def _on_shutdown() -> None:
     await stop_view_counting()
     await jobs.close_pool()
@@ -103,7 +120,7 @@ def create_app() -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(get_env())),
-        on_startup=[start_db, _start_page_versions],
+        on_startup=[start_db, _start_page_versions, _settle_memory],
         on_shutdown=[_stop_page_versions, _on_shutdown],
         openapi_config=None,
         logging_config=None,  # app.ops.logs configures logging (JSON in production)
