@@ -74,8 +74,8 @@ _settled: list[bool] = []
 async def _settle_memory() -> None:
     """After start-up, move everything imported and built so far (modules, tables, catalogs)
     out of the garbage collector's sight: full collections would otherwise walk those objects
-    again and again while requests wait (p99 of signed-in pages 10-50% lower, measured with
-    wrk; README "Performance"). Once per process: a second app in the same process (tests)
+    again and again while requests wait (p99 under load 11-54% lower, measured with wrk;
+    README "Performance"). Once per process: a second app in the same process (tests)
     would freeze its predecessors' garbage for good."""
     import gc
 

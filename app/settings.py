@@ -45,6 +45,7 @@ class Settings:
     worker_metrics_address: str = ""  # host:port of the worker's Prometheus endpoint; empty: none
     backup_dir: str = ""  # the worker's nightly backup goes here when set
     backup_keep: int = 14  # backups kept in backup_dir (older ones are deleted)
+    database_pool_size: int = 20  # PostgreSQL: connections each process (web or worker) may open
 
     @property
     def production(self) -> bool:
@@ -113,6 +114,7 @@ def load_settings() -> Settings:
         worker_metrics_address=os.environ.get("WORKER_METRICS_ADDRESS", ""),
         backup_dir=os.environ.get("BACKUP_DIR", ""),
         backup_keep=int(os.environ.get("BACKUP_KEEP", "14")),
+        database_pool_size=int(os.environ.get("DATABASE_POOL_SIZE", "20")),
     )
 
 
