@@ -28,31 +28,6 @@ _TMP = Path(tempfile.mkdtemp(prefix="tiaojie-test-"))
 atexit.register(shutil.rmtree, _TMP, True)
 
 
-def query_database(url: str, sql: str, *args) -> list[tuple]:
-    """Rows of one query on a database of this run, from sync code (``$1`` placeholders,
-    turned into ``?`` for SQLite)."""
-    if url.startswith("sqlite"):
-        import re
-        import sqlite3
-
-        conn = sqlite3.connect(url.split("sqlite:///", 1)[1], timeout=30)
-        try:
-            return conn.execute(re.sub(r"\$\d+", "?", sql), args).fetchall()
-        finally:
-            conn.close()
-
-    async def fetch() -> list[tuple]:
-        import asyncpg
-
-        conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-        try:
-            return [tuple(r) for r in await conn.fetch(sql, *args)]
-        finally:
-            await conn.close()
-
-    return run_async(fetch())
-
-
 def run_async(coro):
     """Run a coroutine to completion from sync code, whatever loop is running here."""
     from concurrent.futures import ThreadPoolExecutor

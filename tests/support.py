@@ -11,6 +11,35 @@ def redis_sync(url: str | None = None):
     return redis.Redis.from_url(url or os.environ["REDIS_URL"])
 
 
+def query_database(url: str, sql: str, *args) -> list[tuple]:
+    """Rows of one query on a database of this run, from sync code (``$1`` placeholders,
+    turned into ``?`` for SQLite)."""
+    if url.startswith("sqlite"):
+        import re
+        import sqlite3
+
+        conn = sqlite3.connect(url.split("sqlite:///", 1)[1], timeout=30)
+        try:
+            return conn.execute(re.sub(r"\$\d+", "?", sql), args).fetchall()
+        finally:
+            conn.close()
+
+    async def fetch() -> list[tuple]:
+        import asyncpg
+
+        conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            return [tuple(r) for r in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # whatever loop runs here (Playwright's, in browser tests)
+        return pool.submit(asyncio.run, fetch()).result()
+
+
 # --- people and organisations in two tenant trees ------------------------------
 
 

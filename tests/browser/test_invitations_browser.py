@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.test_demo_flows import sign_in
-from tests.conftest import query_database
 from tests.quality import format_axe_violations, horizontal_overflow, run_axe
+from tests.support import query_database
 
 pytestmark = pytest.mark.browser
 
