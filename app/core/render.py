@@ -50,6 +50,9 @@ def _build_env() -> Environment:
 
     env.filters["phone"] = phones.display
     env.filters["tel"] = phones.tel_href
+    from app.feedback.tracking import unbroken_codes
+
+    env.filters["unbroken_codes"] = unbroken_codes
     env.globals["LOCALES"] = i18n.LOCALES
     from tenants.tables import ROLE_LABELS
 

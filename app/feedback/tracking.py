@@ -16,6 +16,8 @@ import hmac
 import re
 import secrets
 
+from markupsafe import Markup, escape
+
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 CODE_LENGTH = 9
 SECRET_LENGTH = 8
@@ -29,6 +31,16 @@ def new_code() -> str:
 
 def format_code(code: str) -> str:
     return "-".join(code[i: i + 3] for i in range(0, len(code), 3))
+
+
+_SHOWN_CODE = re.compile(rf"(?<![{CODE_ALPHABET}-])(?:[{CODE_ALPHABET}]{{3}}-){{2}}[{CODE_ALPHABET}]{{3}}(?![{CODE_ALPHABET}-])")
+
+
+def unbroken_codes(text: str) -> Markup:
+    """``text`` escaped, with every tracking code in it kept on one line (a code read aloud
+    from a phone must not wrap at its hyphens): the ``|unbroken_codes`` template filter."""
+    escaped = str(escape(text))
+    return Markup(_SHOWN_CODE.sub(lambda m: f'<span class="nowrap">{m.group(0)}</span>', escaped))
 
 
 def normalize_code(text: str) -> str | None:

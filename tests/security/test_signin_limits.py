@@ -63,12 +63,23 @@ async def test_a_parallel_burst_cannot_pass_the_limit(world, monkeypatch):
     counting = CountingHasher(service._hasher)
     monkeypatch.setattr(service, "_hasher", counting)
     email = world.users["a_staff"]
-    passwords = ["Wrong-pass-%03d" % i for i in range(39)] + [World.PASSWORD]
-    results = await asyncio.gather(*(service.authenticate(email, p, "203.0.113.7") for p in passwords))
+    # Someone who does not know the password: 40 guesses at once, at most 5 checked.
+    guesses = ["Wrong-pass-%03d" % i for i in range(40)]
+    results = await asyncio.gather(*(service.authenticate(email, p, "203.0.113.7") for p in guesses))
     checked = [r for r in results if not r.retry_after]
     assert counting.verified <= 5, counting.verified
     assert len(checked) <= 5
     assert sum(1 for r in results if r.retry_after) >= 35
+    # The right password among 39 guesses (another address, its own limit). Whichever of them
+    # is checked first, at most 5 are checked before the right one; if the right one is among
+    # them, the person is signed in, which forgets this address's count for the account (as
+    # any successful sign-in does), and the guesses still waiting get at most 5 more.
+    counting.verified = 0
+    passwords = ["Wrong-pass-%03d" % i for i in range(39)] + [World.PASSWORD]
+    results = await asyncio.gather(*(service.authenticate(email, p, "203.0.113.8") for p in passwords))
+    signed_in = results[-1].user_id is not None
+    assert counting.verified <= (10 if signed_in else 5), (counting.verified, signed_in)
+    assert sum(1 for r in results if r.retry_after) >= (30 if signed_in else 35)
 
 
 async def test_the_wait_ends_by_the_clock_and_grows(world, fixed_clock):
