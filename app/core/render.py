@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import functools
+import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2_fragments import render_block
+from markupsafe import Markup, escape
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
@@ -32,6 +34,12 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_static_hash(path)}"
 
 
+def address_breaks(address: str) -> Markup:
+    """An email address escaped, with a line-break opportunity after each "@" and "." (a
+    narrow column wraps it between its parts, never inside a run of digits)."""
+    return Markup(re.sub(r"([@.])", r"\1<wbr>", str(escape(address))))
+
+
 def _build_env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -50,6 +58,7 @@ def _build_env() -> Environment:
 
     env.filters["phone"] = phones.display
     env.filters["tel"] = phones.tel_href
+    env.filters["address_breaks"] = address_breaks
     from app.feedback.tracking import unbroken_codes
 
     env.filters["unbroken_codes"] = unbroken_codes
