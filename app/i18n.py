@@ -17,6 +17,7 @@ from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.support import LazyProxy, NullTranslations, Translations
+from markupsafe import Markup
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
@@ -64,6 +65,32 @@ def gettext(message: str, **variables: object) -> str:
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     text = translations(_current.get()).ungettext(singular, plural, n)
     variables.setdefault("num", n)
+    return text % variables
+
+
+@functools.lru_cache(maxsize=8192)
+def _template_text(locale: str, message: str) -> Markup:
+    return Markup(translations(locale).ugettext(message))
+
+
+@functools.lru_cache(maxsize=8192)
+def _template_plain(locale: str, message: str) -> Markup:
+    return _template_text(locale, message) % {}
+
+
+def template_gettext(message: str, **variables: object) -> Markup:
+    """``_()`` and ``gettext()`` in templates: what Jinja's new-style gettext returns (the
+    translation as Markup, always %-formatted, the variables escaped), with each
+    translation looked up once per locale and process instead of on every call (the layout
+    alone calls it dozens of times per page)."""
+    if variables:
+        return _template_text(_current.get(), message) % variables
+    return _template_plain(_current.get(), message)
+
+
+def template_ngettext(singular: str, plural: str, num: int, **variables: object) -> Markup:
+    text = Markup(translations(_current.get()).ungettext(singular, plural, num))
+    variables.setdefault("num", num)
     return text % variables
 
 

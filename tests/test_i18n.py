@@ -85,6 +85,24 @@ def test_english_is_the_msgid(locale) -> None:
     assert i18n.ngettext("%(num)s organisation found.", "%(num)s organisations found.", 2) == "2 organisations found."
 
 
+def test_templates_translate_per_locale_and_escape_what_they_are_given(locale) -> None:
+    """Templates' _() keeps Jinja's new-style behaviour (Markup, variables escaped, %%
+    always formatted) while looking each translation up once per locale."""
+    from app.core.render import get_env
+
+    template = get_env().from_string(
+        '{{ _("Staff sign-in") }}|{{ _("staffed by %(name)s", name=who) }}|'
+        '{{ ngettext("%(num)s organisation found.", "%(num)s organisations found.", n) }}|'
+        '{% trans %}Audit log{% endtrans %}')
+    locale("zh_Hans")
+    assert template.render(who="<b>王芳</b>", n=3) == (
+        "工作人员登录|值班人员：&lt;b&gt;王芳&lt;/b&gt;|共找到 3 个组织。|操作日志")
+    locale("en")
+    assert template.render(who="A & B", n=1) == "Staff sign-in|staffed by A &amp; B|1 organisation found.|Audit log"
+    locale("zh_Hans")
+    assert template.render(who="x", n=2).startswith("工作人员登录|")
+
+
 def test_unknown_locale_falls_back_to_zh_hans(locale) -> None:
     locale("fr")
     assert i18n.get_locale() == "zh_Hans"

@@ -51,6 +51,8 @@ def _build_env() -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # The same behaviour without Jinja's per-call wrapping: translations looked up once.
+    env.globals.update(_=i18n.template_gettext, gettext=i18n.template_gettext, ngettext=i18n.template_ngettext)
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.globals["static_url"] = static_url

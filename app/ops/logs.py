@@ -10,10 +10,12 @@ from (an SMTP error, a library's message).
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import re
 import sys
+import threading
 import time
 from contextvars import ContextVar
 
@@ -65,6 +67,52 @@ class TextFormatter(logging.Formatter):
         return f"{line} [request {request_id}]" if request_id else line
 
 
+class BatchingStreamHandler(logging.StreamHandler):
+    """Writes lines in batches: at most ``FLUSH_EVERY`` seconds after they were logged, at
+    once for a warning or worse, when ``BATCH`` lines wait, and at exit.
+
+    One write per line (every request logs one) cost 5–6% of a light page's time in the
+    web process (README "Performance"). A process killed with SIGKILL loses at most the
+    last quarter second of info lines; warnings and errors are written as they come."""
+
+    FLUSH_EVERY = 0.25
+    BATCH = 256
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        threading.Thread(target=self._flush_now_and_then, name="log-flush", daemon=True).start()
+        atexit.register(self.flush)
+
+    def emit(self, record: logging.LogRecord) -> None:  # called with self.lock held
+        try:
+            self._pending.append(self.format(record) + self.terminator)
+        except Exception:  # noqa: BLE001 - logging must not fail the caller
+            self.handleError(record)
+            return
+        if record.levelno >= logging.WARNING or len(self._pending) >= self.BATCH:
+            self._write()
+
+    def _write(self) -> None:
+        lines, self._pending = self._pending, []
+        if lines:
+            try:
+                self.stream.write("".join(lines))
+                self.stream.flush()
+            except Exception:  # noqa: BLE001 - a closed stream at exit
+                pass
+
+    def flush(self) -> None:
+        with self.lock:
+            self._write()
+
+    def _flush_now_and_then(self) -> None:
+        while True:
+            time.sleep(self.FLUSH_EVERY)
+            if self._pending:
+                self.flush()
+
+
 _handler: logging.Handler | None = None
 _configured: str | None = None
 
@@ -77,7 +125,7 @@ def configure_logging(component: str, log_format: str | None = None) -> None:
     log_format = log_format or get_settings().log_format
     if _configured == log_format:
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = BatchingStreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(component) if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     if _handler is not None:

@@ -1,0 +1,65 @@
+"""Log lines are written in batches (one write per line cost 5–6% of a light page in the
+web process): info lines wait at most a quarter second, a warning goes out at once with
+what waited before it, and nothing waiting is lost when the process exits."""
+
+from __future__ import annotations
+
+import io
+import logging
+import subprocess
+import sys
+import time
+
+from app.ops.logs import BatchingStreamHandler, JsonFormatter
+
+
+class CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def _logger(stream: CountingStream) -> logging.Logger:
+    handler = BatchingStreamHandler(stream)
+    handler.setFormatter(JsonFormatter("web"))
+    logger = logging.getLogger(f"test.batching.{id(stream)}")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger
+
+
+def test_info_lines_are_written_together_and_soon():
+    stream = CountingStream()
+    logger = _logger(stream)
+    for i in range(20):
+        logger.info("request %d", i)
+    assert stream.writes == 0  # waiting, not lost: written by the flusher
+    deadline = time.monotonic() + 2
+    while stream.writes == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert stream.writes == 1
+    lines = stream.getvalue().splitlines()
+    assert [line.split('"message": "')[1].split('"')[0] for line in lines] == [f"request {i}" for i in range(20)]
+
+
+def test_a_warning_is_written_at_once_after_what_waited():
+    stream = CountingStream()
+    logger = _logger(stream)
+    logger.info("before")
+    logger.warning("something is wrong")
+    assert stream.writes == 1
+    first, second = stream.getvalue().splitlines()
+    assert '"before"' in first and '"something is wrong"' in second
+
+
+def test_lines_waiting_at_exit_are_written():
+    code = ("import logging; from app.ops.logs import configure_logging; configure_logging('web', 'json'); "
+            "[logging.getLogger('tiaojie.test').info('line %d', i) for i in range(5)]")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert [f'"line {i}"' in result.stderr for i in range(5)] == [True] * 5
