@@ -17,6 +17,10 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 import aiosqlite
 
+from app.core import piccolo_speed
+
+piccolo_speed.apply()
+
 
 class _ConnectionPool:
     """Open SQLite connections kept for statements outside a transaction.

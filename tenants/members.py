@@ -4,6 +4,7 @@ All of it runs inside the tenant's scope (Membership is tenant-scoped)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from app.accounts import service as accounts
@@ -27,18 +28,22 @@ def roles_for(kind: str) -> list[str]:
     return [Role.admin.value, Role.staff.value]
 
 
+@functools.cache
+def _member_columns() -> tuple[tuple[Any, ...], Any]:
+    """The columns and the name to sort by, built once per process (each step through
+    ``Membership.user`` copies every column of the user table)."""
+    user = Membership.user
+    return (Membership.id, Membership.role, user.id.as_alias("user_id"), user.name.as_alias("name"),
+            user.email.as_alias("email")), user.name
+
+
 async def tenant_members(tenant_id: int | None = None) -> list[dict[str, Any]]:
     """Members of the active tenant scope (``tenant_id`` narrows an unscoped read)."""
-    query = Membership.select(
-        Membership.id,
-        Membership.role,
-        Membership.user.id.as_alias("user_id"),
-        Membership.user.name.as_alias("name"),
-        Membership.user.email.as_alias("email"),
-    )
+    columns, by_name = _member_columns()
+    query = Membership.select(*columns)
     if tenant_id is not None:
         query = query.where(Membership.tenant == tenant_id)
-    return await query.order_by(Membership.role).order_by(Membership.user.name)
+    return await query.order_by(Membership.role).order_by(by_name)
 
 
 async def add_member(tenant: dict[str, Any], email: str, name: str, role: str, password: str) -> tuple[int, bool]:
