@@ -33,11 +33,34 @@ ORDER BY m.id
 """
 
 
-async def load_current_user(user_id: int) -> CurrentUser | None:
+# The same person and memberships joined to the session row, read by the session middleware
+# in the statement that loads the session (app/core/sessions.py): a signed-in request then
+# costs one statement before the page's own instead of two.
+SESSION_WITH_USER_SQL = """
+SELECT s.data AS session_data, s.expires_at AS session_expires_at, s."user" AS session_user,
+       u.id AS id, u.email AS email, u.name AS name, u.locale AS locale,
+       m.role AS role, t.id AS tenant_id, t.slug AS tenant_slug, t.name AS tenant_name,
+       t.kind AS tenant_kind, t.active AS tenant_active
+FROM account_session s
+LEFT JOIN account_user u ON u.id = s."user" AND u.is_active = TRUE
+LEFT JOIN membership m ON m."user" = u.id
+LEFT JOIN tenant t ON t.id = m.tenant
+WHERE s.key_hash = {}
+ORDER BY m.id
+"""
+PRELOADED_USER = "_preloaded_user"  # scope["state"] key: (user id, rows of SESSION_WITH_USER_SQL)
+
+
+async def load_current_user(user_id: int, preloaded: tuple[int, list[dict]] | None = None) -> CurrentUser | None:
+    """The signed-in person with their memberships; ``preloaded`` is what the session's own
+    statement read for the session's user (used when it is the same person)."""
     from app.accounts.tables import User
 
-    # A person's own memberships span tenants (what unscoped() is for; raw SQL is not scoped).
-    rows = await User.raw(_CURRENT_USER_SQL, user_id)
+    if preloaded is not None and preloaded[0] == user_id:
+        rows = [r for r in preloaded[1] if r["id"] is not None]
+    else:
+        # A person's own memberships span tenants (what unscoped() is for; raw SQL is not scoped).
+        rows = await User.raw(_CURRENT_USER_SQL, user_id)
     if not rows:
         return None
     user = rows[0]
@@ -82,8 +105,8 @@ class RequestContextMiddleware:
             return
         session = scope.get("session") or {}
         user_id = session.get("user_id") if isinstance(session, dict) else None
-        scope["user"] = await load_current_user(int(user_id)) if user_id else None
         state = scope.setdefault("state", {})
+        scope["user"] = await load_current_user(int(user_id), state.pop(PRELOADED_USER, None)) if user_id else None
         match = _TENANT_PATH.match(scope["path"])
         tenant = await load_tenant(match.group(1), scope) if match else None
         state["tenant"] = tenant

@@ -68,9 +68,10 @@ def _build_env() -> Environment:
     from tenants.tables import ROLE_LABELS
 
     env.globals["ROLE_LABELS"] = ROLE_LABELS
-    from app.manage.nav import console_nav
+    from app.manage.nav import console_menu, console_nav
 
     env.globals["console_nav"] = console_nav
+    env.globals["console_menu"] = console_menu
     return env
 
 

@@ -34,6 +34,7 @@ from litestar.utils.dataclass import extract_dataclass_items
 from litestar.utils.scope.state import ScopeState
 
 from app.settings import get_settings
+from tenants.middleware import PRELOADED_USER, SESSION_WITH_USER_SQL
 
 log = logging.getLogger(__name__)
 
@@ -132,17 +133,20 @@ class DatabaseSessionBackend(ServerSideSessionBackend):
         data: dict[str, Any] = {}
         if session_id and session_id != "null":
             state[_COOKIE_ID] = session_id
-            row = await Session.select(Session.data, Session.expires_at).where(
-                Session.key_hash == _hash(session_id)).first()
+            # The session and its person with their memberships, in one statement.
+            rows = await Session.raw(SESSION_WITH_USER_SQL, _hash(session_id))
+            row = rows[0] if rows else None
             now = _now()
-            if row is not None and _aware(row["expires_at"]) > now:
+            if row is not None and _aware(row["session_expires_at"]) > now:
                 try:
-                    data = json.loads(row["data"]) or {}
+                    data = json.loads(row["session_data"]) or {}
                 except ValueError:
                     data = {}
                 state[_FOUND] = True
                 lifetime = timedelta(seconds=int(self.config.max_age))
-                state[_RENEW] = _aware(row["expires_at"]) - now < lifetime - RENEW_AFTER
+                state[_RENEW] = _aware(row["session_expires_at"]) - now < lifetime - RENEW_AFTER
+                if row["session_user"] is not None:
+                    state[PRELOADED_USER] = (row["session_user"], rows)
         state[_LOADED] = json.dumps(data, sort_keys=True, default=str)
         return data
 
