@@ -144,7 +144,7 @@ def tz() -> ZoneInfo:
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
-    return _format_datetime(value, format=format, tzinfo=tz(), locale=_babel_locale(get_locale()))
+    return _datetime_text(value, format, get_locale(), _zone_name())
 
 
 def format_date(value: date | datetime | None, format: str = "medium") -> str:
@@ -152,4 +152,22 @@ def format_date(value: date | datetime | None, format: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(tz()).date()
-    return _format_date(value, format=format, locale=_babel_locale(get_locale()))
+    return _date_text(value, format, get_locale())
+
+
+def _zone_name() -> str:
+    from app.settings import get_settings
+
+    return get_settings().time_zone
+
+
+# Babel's formatting (pattern, locale data, time zone) costs tens of microseconds a call and
+# list pages call it dozens of times: each text is made once per value, format and language.
+@functools.lru_cache(maxsize=16384)
+def _datetime_text(value: datetime, format: str, locale: str, zone: str) -> str:
+    return _format_datetime(value, format=format, tzinfo=ZoneInfo(zone), locale=_babel_locale(locale))
+
+
+@functools.lru_cache(maxsize=16384)
+def _date_text(value: date, format: str, locale: str) -> str:
+    return _format_date(value, format=format, locale=_babel_locale(locale))

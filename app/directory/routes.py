@@ -37,16 +37,21 @@ async def portal(request: Request, q: FromQuery[str] = "", district: FromQuery[s
     listing = bool(q or district or kind or city_level or all == "1")
 
     async def page() -> Response:
-        rows = await service.find_organisations(q=q, district=district, kind=kind, city_level=city_level)
+        by_district = await service.active_by_district()
+        if listing:
+            rows = await service.find_organisations(q=q, district=district, kind=kind, city_level=city_level)
+            counts, count = service.district_counts(rows), len(rows)
+        else:  # the first screen lists no organisation: their number by district is enough
+            rows, counts, count = [], by_district, sum(n for _d, n in by_district)
         return render(
             request,
             "directory/portal.html",
             {
                 "listing": listing,
                 "groups": service.group_by_district(rows) if listing else {},
-                "count": len(rows),
-                "district_counts": service.district_counts(rows),
-                "districts": await tree.districts(),
+                "count": count,
+                "district_counts": counts,
+                "districts": [d for d, _n in by_district if d],
                 "kinds": kind_labels(),
                 "filters": {"q": q, "district": district, "kind": kind},
                 "city_hotlines": await outreach.city_hotlines(),
