@@ -78,7 +78,10 @@ def _through(table: Any, foreign_key: str) -> Any:
     """``table.<foreign_key>`` built once per process: each step through a foreign key copies
     every column of the table it reaches, and the attendance figures take a dozen such steps
     per request. Piccolo's queries do not change the columns they are given."""
-    return getattr(table, foreign_key)
+    column = table
+    for step in foreign_key.split("."):
+        column = getattr(column, step)
+    return column
 
 
 def span_text(starts: datetime, ends: datetime) -> str:
@@ -838,7 +841,7 @@ def _like(text: str) -> str:
 CHECKIN_COLUMNS = (
     Attendee.id, Attendee.name, Attendee.phone, Attendee.position, Attendee.checked_in_at,
     _through(Attendee, "registration").id.as_alias("registration_id"), _through(Attendee, "registration").kind.as_alias("kind"),
-    _through(Attendee, "registration").union_tenant.name.as_alias("union_name"),
+    _through(Attendee, "registration.union_tenant").name.as_alias("union_name"),
 )
 
 
@@ -1173,7 +1176,7 @@ async def city_attendance(start: datetime, end: datetime) -> dict[str, Any]:
         )
         events = await _held_events(start, end)
         by_tenant = await _attendance_rows(start, end, Attendee.tenant)
-        by_union = await _attendance_rows(start, end, _through(Attendee, "registration").union_tenant)
+        by_union = await _attendance_rows(start, end, _through(Attendee, "registration.union_tenant"))
         event = _through(Registration, "event")
         groups = await Registration.select(
             Registration.union_tenant, Count(Registration.id, alias="n"),

@@ -366,6 +366,13 @@ def _item() -> Any:
 
 
 @functools.cache
+def _through_item(foreign_key: str) -> Any:
+    """``FeedbackAccess.item.<foreign_key>`` (a foreign key of the item: reaching it copies
+    every column of the table it points to), built once per process."""
+    return getattr(_item(), foreign_key)
+
+
+@functools.cache
 def _item_columns() -> tuple[Any, ...]:
     """Built once per process: each step through a foreign key (``FeedbackAccess.item``)
     copies every column of the table it reaches, and building these per request took
@@ -438,9 +445,9 @@ async def inbox(filters: InboxFilter, user_id: int) -> list[dict[str, Any]]:
         rows = await query.order_by(_item().received_at, ascending=False).limit(INBOX_LIMIT)
         return [_decorate(row, now, tenant_id) for row in rows]
     if filters.where == "passed":
-        query = query.where(_item().tenant != tenant_id)
+        query = query.where(_through_item('tenant') != tenant_id)
     else:
-        query = query.where(_item().tenant == tenant_id)
+        query = query.where(_through_item('tenant') == tenant_id)
     if filters.status == "open":
         query = query.where(_item().status.is_in(list(OPEN_STATUSES)))
     elif filters.status != "all":
@@ -453,7 +460,7 @@ async def inbox(filters: InboxFilter, user_id: int) -> list[dict[str, Any]]:
         query = query.where(_item().status.is_in(list(OPEN_STATUSES))
                             & (_item().due_at < now))
     if filters.mine:
-        query = query.where(_item().assignee == user_id)
+        query = query.where(_through_item('assignee') == user_id)
     if filters.status in ("open", *OPEN_STATUSES) or filters.overdue:
         query = query.order_by(_item().due_at).order_by(_item().id)
     else:
