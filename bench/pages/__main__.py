@@ -199,6 +199,20 @@ def main() -> int:
         for cmd in (["db", "migrate", "--quiet"], ["demo", "seed"]):
             subprocess.run([PY, "-m", "app.cli", *cmd], env=env, check=True, capture_output=True, cwd=ROOT)
         subprocess.run([PY, "-m", "bench.pages.seed_large"], env=env, check=True, cwd=ROOT)
+        if database.startswith("postgres"):
+            # Planner statistics, as autovacuum keeps them on a running database: right after
+            # the seed PostgreSQL still assumes one row per table and joined the city's
+            # attendance figures by scanning an index per attendee (15-25 ms a statement).
+            import asyncpg
+
+            async def analyze() -> None:
+                conn = await asyncpg.connect(database)
+                try:
+                    await conn.execute("ANALYZE")
+                finally:
+                    await conn.close()
+
+            asyncio.run(analyze())
         slugs = subprocess.run(
             [PY, "-c", "from tenants.tables import Tenant; "
              "print('SLUGS', ' '.join(r['slug'] for r in Tenant.select(Tenant.slug).where(Tenant.active == True).run_sync()))"],
