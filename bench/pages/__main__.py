@@ -124,7 +124,7 @@ def resolve(base: str, path: str) -> str:
     return path
 
 
-def new_database(base: str) -> tuple[str, object]:
+def new_database(base: str, name: str = "bench") -> tuple[str, object]:
     if base.startswith(("postgres://", "postgresql://")):
         import asyncpg
 
@@ -140,7 +140,7 @@ def new_database(base: str) -> tuple[str, object]:
 
         asyncio.run(run(f'CREATE DATABASE "{name}"'))
         return admin.rsplit("/", 1)[0] + "/" + name, lambda: asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    db = ROOT / "var" / "bench" / "bench.sqlite3"
+    db = ROOT / "var" / "bench" / f"{name}.sqlite3"
     db.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
