@@ -3,7 +3,8 @@
 * A session lives in ``account_session`` (app/accounts/tables.py), so a Redis restart signs
   nobody out. The cookie holds a random id; the table keeps only its SHA-256.
 * Cost per request: nothing for a visitor without a session cookie; one lookup by the unique
-  ``key_hash`` index for everyone else. A row is written only when the session's data changed,
+  ``key_hash`` index for everyone else, joined to the signed-in person and their memberships
+  (``tenants.middleware.SESSION_WITH_USER_SQL``: the tenancy middleware needs no statement of its own). A row is written only when the session's data changed,
   and its expiry is pushed forward at most once a day (sliding 14 days).
 * An id the server did not issue is never adopted: data for an unknown id goes under a new id.
   A session ended elsewhere (password changed, "sign out everywhere") stays ended: an in-flight
