@@ -122,7 +122,7 @@ async def test_error_pages_are_friendly_and_500_hides_internals(client, monkeypa
     async def boom(*args, **kwargs):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(service, "find_organisations", boom)
+    monkeypatch.setattr(service, "active_by_district", boom)  # the portal's first query
     resp = await client.get("/")
     assert resp.status_code == 500
     assert "secret internal detail" not in resp.text and "Traceback" not in resp.text
