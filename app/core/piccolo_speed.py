@@ -1,4 +1,5 @@
-"""One fix to Piccolo's cost of composing a query, applied when ``app.db`` is imported.
+"""Piccolo's cost of composing a query: one fix applied when ``app.db`` is imported, and
+``through()`` for columns reached through foreign keys.
 
 ``ForeignKey.__getattribute__`` runs on every attribute read of a foreign-key column
 (Piccolo's own code reads them many times while composing a query with a join) and
@@ -44,3 +45,15 @@ def attribute_names(instance: Any) -> _Names:
 
 def apply() -> None:
     column_types.dir = attribute_names  # type: ignore[attr-defined]
+
+
+@functools.cache
+def through(table: Any, path: str) -> Any:
+    """``table.<path>`` (e.g. ``through(Attendee, "registration.union_tenant")``), built once
+    per process. Each step through a foreign key copies every column of the table it
+    reaches; Piccolo's queries do not change the columns they are given, so one copy serves
+    every query."""
+    column = table
+    for step in path.split("."):
+        column = getattr(column, step)
+    return column

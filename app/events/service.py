@@ -32,6 +32,7 @@ from piccolo.query.functions.aggregate import Count
 from app import i18n
 from app.core import pagecache
 from app.core.jobs import after_commit
+from app.core.piccolo_speed import through
 from app.db import atomic, get_engine
 from app.events import clock
 from app.events.schemas import (
@@ -71,17 +72,6 @@ def _iso(value: datetime) -> str:
 
 def _local(value: datetime) -> datetime:
     return value.astimezone(i18n.tz())
-
-
-@functools.cache
-def _through(table: Any, foreign_key: str) -> Any:
-    """``table.<foreign_key>`` built once per process: each step through a foreign key copies
-    every column of the table it reaches, and the attendance figures take a dozen such steps
-    per request. Piccolo's queries do not change the columns they are given."""
-    column = table
-    for step in foreign_key.split("."):
-        column = getattr(column, step)
-    return column
 
 
 def span_text(starts: datetime, ends: datetime) -> str:
@@ -224,7 +214,7 @@ async def locked_event(event_id: int) -> dict[str, Any]:
     transaction (PostgreSQL: FOR UPDATE; SQLite: atomic() holds the write lock)."""
     # The organisation's slug comes along for the messages' links: one round trip less
     # while the lock is held (only the event row is locked).
-    query = Event.select(*Event.all_columns(), _through(Event, "tenant").slug.as_alias("tenant_slug")).where(Event.id == event_id)
+    query = Event.select(*Event.all_columns(), through(Event, "tenant").slug.as_alias("tenant_slug")).where(Event.id == event_id)
     if get_engine().engine_type == "postgres":
         query = query.lock_rows("UPDATE", of=(Event,))
     row = await query.first()
@@ -540,10 +530,10 @@ async def open_group_events(union_id: int) -> list[dict[str, Any]]:
     now = clock.now()
     with unscoped("a union registers groups for any organisation's published events"):
         rows = await Event.select(
-            *EVENT_COLUMNS, _through(Event, "tenant").name.as_alias("org_name"), _through(Event, "tenant").slug.as_alias("org_slug"),
+            *EVENT_COLUMNS, through(Event, "tenant").name.as_alias("org_name"), through(Event, "tenant").slug.as_alias("org_slug"),
         ).where(
             (Event.status == PUBLISHED) & (Event.groups_allowed == True) & (Event.starts_at > now)  # noqa: E712
-            & (_through(Event, "tenant").active == True)  # noqa: E712
+            & (through(Event, "tenant").active == True)  # noqa: E712
         ).order_by(Event.starts_at)
     return [describe(r, now) for r in rows if registration_state(r, now) in ("open", "full")]
 
@@ -551,10 +541,10 @@ async def open_group_events(union_id: int) -> list[dict[str, Any]]:
 async def group_event(event_id: int) -> dict[str, Any] | None:
     with unscoped("a union registers groups for any organisation's published events"):
         return await Event.select(
-            *EVENT_COLUMNS, _through(Event, "tenant").name.as_alias("org_name"), _through(Event, "tenant").slug.as_alias("org_slug"),
+            *EVENT_COLUMNS, through(Event, "tenant").name.as_alias("org_name"), through(Event, "tenant").slug.as_alias("org_slug"),
         ).where(
             (Event.id == event_id) & (Event.status == PUBLISHED) & (Event.groups_allowed == True)  # noqa: E712
-            & (_through(Event, "tenant").active == True)  # noqa: E712
+            & (through(Event, "tenant").active == True)  # noqa: E712
         ).first()
 
 
@@ -713,13 +703,13 @@ async def union_groups(union_id: int) -> list[dict[str, Any]]:
     with unscoped("a union sees its own groups at every organisation"):
         regs = await Registration.select(
             Registration.id, Registration.status, Registration.seats, Registration.reserved, Registration.created_at,
-            _through(Registration, "event").id.as_alias("event_id"), _through(Registration, "event").title.as_alias("title"),
-            _through(Registration, "event").starts_at.as_alias("starts_at"), _through(Registration, "event").ends_at.as_alias("ends_at"),
-            _through(Registration, "event").status.as_alias("event_status"), _through(Registration, "tenant").name.as_alias("org_name"),
-            _through(Registration, "tenant").slug.as_alias("org_slug"),
+            through(Registration, "event").id.as_alias("event_id"), through(Registration, "event").title.as_alias("title"),
+            through(Registration, "event").starts_at.as_alias("starts_at"), through(Registration, "event").ends_at.as_alias("ends_at"),
+            through(Registration, "event").status.as_alias("event_status"), through(Registration, "tenant").name.as_alias("org_name"),
+            through(Registration, "tenant").slug.as_alias("org_slug"),
         ).where(
             (Registration.union_tenant == union_id) & (Registration.kind == RegistrationKind.group.value)
-        ).order_by(_through(Registration, "event").starts_at, ascending=False)
+        ).order_by(through(Registration, "event").starts_at, ascending=False)
         counts = await _attendance_by_registration([r["id"] for r in regs])
     for r in regs:
         c = counts.get(r["id"], {"named": 0, "present": 0})
@@ -803,7 +793,7 @@ async def event_registrations(event_id: int) -> dict[str, Any]:
     """Confirmed and waitlisted registrations of an event (staff), with figures."""
     regs = await Registration.select(
         *(c for c in Registration._meta.columns if c._meta.name not in ("token",)),
-        _through(Registration, "union_tenant").name.as_alias("union_name"),
+        through(Registration, "union_tenant").name.as_alias("union_name"),
     ).where(Registration.event == event_id).order_by(Registration.id)
     counts = await _attendance_by_registration([r["id"] for r in regs])
     confirmed, waitlist, cancelled = [], [], []
@@ -840,8 +830,8 @@ def _like(text: str) -> str:
 
 CHECKIN_COLUMNS = (
     Attendee.id, Attendee.name, Attendee.phone, Attendee.position, Attendee.checked_in_at,
-    _through(Attendee, "registration").id.as_alias("registration_id"), _through(Attendee, "registration").kind.as_alias("kind"),
-    _through(Attendee, "registration.union_tenant").name.as_alias("union_name"),
+    through(Attendee, "registration").id.as_alias("registration_id"), through(Attendee, "registration").kind.as_alias("kind"),
+    through(Attendee, "registration.union_tenant").name.as_alias("union_name"),
 )
 
 
@@ -849,7 +839,7 @@ async def checkin_list(event_id: int, q: str = "", limit: int = 300) -> list[dic
     """Attendees of confirmed places (never the waitlist), found by name or the end of a phone."""
     query = Attendee.select(*CHECKIN_COLUMNS).where(
         (Attendee.event == event_id) & (Attendee.active == True)  # noqa: E712
-        & (_through(Attendee, "registration").status == CONFIRMED)
+        & (through(Attendee, "registration").status == CONFIRMED)
     )
     q = q.strip()[:50]
     if q:
@@ -860,7 +850,7 @@ async def checkin_list(event_id: int, q: str = "", limit: int = 300) -> list[dic
         if digits and len(digits) == len(q):
             condition = condition | Attendee.phone.like("%" + digits)
         query = query.where(condition)
-    rows = await query.order_by(_through(Attendee, "registration").id).order_by(Attendee.position).limit(limit)
+    rows = await query.order_by(through(Attendee, "registration").id).order_by(Attendee.position).limit(limit)
     for r in rows:
         r["phone_tail"] = r["phone"][-4:] if r["phone"] else ""
     return rows
@@ -870,8 +860,8 @@ async def set_present(attendee_id: int, present: bool, user_id: int | None) -> d
     """Tap to mark present (or undo a mistaken tap). Only confirmed places of an event
     that is published or completed, from an hour before the start."""
     row = await Attendee.select(
-        Attendee.id, Attendee.event, Attendee.active, _through(Attendee, "registration").status.as_alias("reg_status"),
-        _through(Attendee, "event").status.as_alias("event_status"), _through(Attendee, "event").starts_at.as_alias("starts_at"),
+        Attendee.id, Attendee.event, Attendee.active, through(Attendee, "registration").status.as_alias("reg_status"),
+        through(Attendee, "event").status.as_alias("event_status"), through(Attendee, "event").starts_at.as_alias("starts_at"),
     ).where(Attendee.id == attendee_id).first()
     if row is None or not row["active"] or row["reg_status"] != CONFIRMED:
         raise EventError("attendee", _("This person has no confirmed place."))
@@ -904,7 +894,7 @@ async def registration_for_scan(code: str) -> dict[str, Any] | None:
         return None
     reg = await Registration.select(
         Registration.id, Registration.event, Registration.status, Registration.kind, Registration.name,
-        Registration.seats, _through(Registration, "union_tenant").name.as_alias("union_name"),
+        Registration.seats, through(Registration, "union_tenant").name.as_alias("union_name"),
     ).where(Registration.checkin_code == code).first()
     if reg is None:
         return None
@@ -1013,11 +1003,11 @@ async def public_events(*, city_wide: bool, kind: str = "", topic: str = "", dis
     """Published events (and cancelled ones, marked) for the public: the active tenant's,
     or the whole city's. Without a month: what has not ended yet; with one: that month."""
     now = clock.now()
-    columns = [*EVENT_COLUMNS, _through(Event, "tenant").name.as_alias("org_name"), _through(Event, "tenant").slug.as_alias("org_slug"),
-               _through(Event, "tenant").district.as_alias("district")]
+    columns = [*EVENT_COLUMNS, through(Event, "tenant").name.as_alias("org_name"), through(Event, "tenant").slug.as_alias("org_slug"),
+               through(Event, "tenant").district.as_alias("district")]
     bounds = month_range(month) if month else None
     with _scope(city_wide, "the city calendar lists every organisation's public events"):
-        query = Event.select(*columns).where(_through(Event, "tenant").active == True)  # noqa: E712
+        query = Event.select(*columns).where(through(Event, "tenant").active == True)  # noqa: E712
         if bounds:
             query = query.where((Event.status.is_in(VISIBLE)) & (Event.starts_at >= bounds[0])
                                 & (Event.starts_at < bounds[1]))
@@ -1028,7 +1018,7 @@ async def public_events(*, city_wide: bool, kind: str = "", topic: str = "", dis
         if topic in TOPIC_LABELS:
             query = query.where(Event.topics.like(f"%|{topic}|%"))
         if district and city_wide:
-            query = query.where(_through(Event, "tenant").district == district)
+            query = query.where(through(Event, "tenant").district == district)
         rows = await query.order_by(Event.starts_at).limit(limit)
     return [describe(r, now) for r in rows]
 
@@ -1081,17 +1071,17 @@ async def feed_events(city_wide: bool) -> list[dict[str, Any]]:
     since = clock.now() - timedelta(days=90)
     with _scope(city_wide, "the city-wide calendar feed carries every organisation's events"):
         return await Event.select(
-            *EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at, _through(Event, "tenant").name.as_alias("org_name"),
-            _through(Event, "tenant").slug.as_alias("org_slug"),
+            *EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at, through(Event, "tenant").name.as_alias("org_name"),
+            through(Event, "tenant").slug.as_alias("org_slug"),
         ).where(
-            (Event.status.is_in(VISIBLE)) & (Event.ends_at > since) & (_through(Event, "tenant").active == True)  # noqa: E712
+            (Event.status.is_in(VISIBLE)) & (Event.ends_at > since) & (through(Event, "tenant").active == True)  # noqa: E712
         ).order_by(Event.starts_at).limit(2000)
 
 
 async def feed_event(event_id: int) -> dict[str, Any] | None:
     return await Event.select(
-        *EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at, _through(Event, "tenant").name.as_alias("org_name"),
-        _through(Event, "tenant").slug.as_alias("org_slug"),
+        *EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at, through(Event, "tenant").name.as_alias("org_name"),
+        through(Event, "tenant").slug.as_alias("org_slug"),
     ).where((Event.id == event_id) & (Event.status.is_in(VISIBLE))).first()
 
 
@@ -1102,7 +1092,7 @@ HELD = [PUBLISHED, EventStatus.completed.value]
 
 def _held(start: datetime, end: datetime, now: datetime):
     """Attendee rows of events held in [start, end): started in it, over by now, not cancelled."""
-    event = _through(Attendee, "event")
+    event = through(Attendee, "event")
     return ((event.status.is_in(HELD)) & (event.starts_at >= start) & (event.starts_at < end) & (event.ends_at <= now))
 
 
@@ -1110,7 +1100,7 @@ async def _attendance_rows(start: datetime, end: datetime, group_by: Any) -> dic
     """{key: {attendees, walk_ins, no_shows}} over events held in the period, grouped by ``group_by``."""
     now = clock.now()
     held = _held(start, end, now)
-    registration = _through(Attendee, "registration")
+    registration = through(Attendee, "registration")
     present = await Attendee.select(
         group_by.as_alias("key"), registration.kind.as_alias("kind"), Count(Attendee.id, alias="n"),
     ).where(held & Attendee.checked_in_at.is_not_null()).group_by(group_by, registration.kind)
@@ -1176,8 +1166,8 @@ async def city_attendance(start: datetime, end: datetime) -> dict[str, Any]:
         )
         events = await _held_events(start, end)
         by_tenant = await _attendance_rows(start, end, Attendee.tenant)
-        by_union = await _attendance_rows(start, end, _through(Attendee, "registration.union_tenant"))
-        event = _through(Registration, "event")
+        by_union = await _attendance_rows(start, end, through(Attendee, "registration.union_tenant"))
+        event = through(Registration, "event")
         groups = await Registration.select(
             Registration.union_tenant, Count(Registration.id, alias="n"),
         ).where(

@@ -70,3 +70,17 @@ def test_queries_with_joins_compose_to_the_same_sql(build, monkeypatch):
         monkeypatch.setattr(column_types, "dir", builtins.dir)
         assert str(build()) == with_patch
     assert "JOIN" in with_patch
+
+
+def test_through_builds_a_column_once_and_it_composes_as_the_chain_does():
+    from app.core.piccolo_speed import through
+    from app.events.tables import Attendee
+    from tenants.scope import unscoped
+
+    column = through(Attendee, "registration.union_tenant")
+    assert through(Attendee, "registration.union_tenant") is column
+    with unscoped("composing a query to compare its SQL, never run"):
+        cached = str(Attendee.select(column.name.as_alias("union_name")).where(column.name == "x"))
+        direct = str(Attendee.select(Attendee.registration.union_tenant.name.as_alias("union_name")).where(
+            Attendee.registration.union_tenant.name == "x"))
+    assert cached == direct and "JOIN" in cached
