@@ -203,6 +203,12 @@ EVENT_COLUMNS = (
     Event.registration_opens_at, Event.registration_closes_at, Event.groups_allowed, Event.status,
 )
 
+# An event with its organisation's name and slug, for listings; with its text and times, for feeds.
+PUBLIC_EVENT_COLUMNS = (
+    *EVENT_COLUMNS, through(Event, "tenant").name.as_alias("org_name"), through(Event, "tenant").slug.as_alias("org_slug"),
+)
+FEED_COLUMNS = (*PUBLIC_EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at)
+
 
 async def get_event(event_id: int) -> dict[str, Any] | None:
     """An event of the active tenant, every column."""
@@ -214,7 +220,8 @@ async def locked_event(event_id: int) -> dict[str, Any]:
     transaction (PostgreSQL: FOR UPDATE; SQLite: atomic() holds the write lock)."""
     # The organisation's slug comes along for the messages' links: one round trip less
     # while the lock is held (only the event row is locked).
-    query = Event.select(*Event.all_columns(), through(Event, "tenant").slug.as_alias("tenant_slug")).where(Event.id == event_id)
+    query = Event.select(*Event.all_columns(), through(Event, "tenant").slug.as_alias("tenant_slug")).where(
+        Event.id == event_id)
     if get_engine().engine_type == "postgres":
         query = query.lock_rows("UPDATE", of=(Event,))
     row = await query.first()
@@ -529,9 +536,7 @@ async def open_group_events(union_id: int) -> list[dict[str, Any]]:
     """Published events of any organisation that take groups and are open now."""
     now = clock.now()
     with unscoped("a union registers groups for any organisation's published events"):
-        rows = await Event.select(
-            *EVENT_COLUMNS, through(Event, "tenant").name.as_alias("org_name"), through(Event, "tenant").slug.as_alias("org_slug"),
-        ).where(
+        rows = await Event.select(*PUBLIC_EVENT_COLUMNS).where(
             (Event.status == PUBLISHED) & (Event.groups_allowed == True) & (Event.starts_at > now)  # noqa: E712
             & (through(Event, "tenant").active == True)  # noqa: E712
         ).order_by(Event.starts_at)
@@ -540,9 +545,7 @@ async def open_group_events(union_id: int) -> list[dict[str, Any]]:
 
 async def group_event(event_id: int) -> dict[str, Any] | None:
     with unscoped("a union registers groups for any organisation's published events"):
-        return await Event.select(
-            *EVENT_COLUMNS, through(Event, "tenant").name.as_alias("org_name"), through(Event, "tenant").slug.as_alias("org_slug"),
-        ).where(
+        return await Event.select(*PUBLIC_EVENT_COLUMNS).where(
             (Event.id == event_id) & (Event.status == PUBLISHED) & (Event.groups_allowed == True)  # noqa: E712
             & (through(Event, "tenant").active == True)  # noqa: E712
         ).first()
@@ -701,15 +704,16 @@ async def union_groups(union_id: int) -> list[dict[str, Any]]:
     """Every group of this union at every organisation, with its attendance."""
     now = clock.now()
     with unscoped("a union sees its own groups at every organisation"):
+        event, organisation = through(Registration, "event"), through(Registration, "tenant")
         regs = await Registration.select(
             Registration.id, Registration.status, Registration.seats, Registration.reserved, Registration.created_at,
-            through(Registration, "event").id.as_alias("event_id"), through(Registration, "event").title.as_alias("title"),
-            through(Registration, "event").starts_at.as_alias("starts_at"), through(Registration, "event").ends_at.as_alias("ends_at"),
-            through(Registration, "event").status.as_alias("event_status"), through(Registration, "tenant").name.as_alias("org_name"),
-            through(Registration, "tenant").slug.as_alias("org_slug"),
+            event.id.as_alias("event_id"), event.title.as_alias("title"),
+            event.starts_at.as_alias("starts_at"), event.ends_at.as_alias("ends_at"),
+            event.status.as_alias("event_status"), organisation.name.as_alias("org_name"),
+            organisation.slug.as_alias("org_slug"),
         ).where(
             (Registration.union_tenant == union_id) & (Registration.kind == RegistrationKind.group.value)
-        ).order_by(through(Registration, "event").starts_at, ascending=False)
+        ).order_by(event.starts_at, ascending=False)
         counts = await _attendance_by_registration([r["id"] for r in regs])
     for r in regs:
         c = counts.get(r["id"], {"named": 0, "present": 0})
@@ -830,7 +834,8 @@ def _like(text: str) -> str:
 
 CHECKIN_COLUMNS = (
     Attendee.id, Attendee.name, Attendee.phone, Attendee.position, Attendee.checked_in_at,
-    through(Attendee, "registration").id.as_alias("registration_id"), through(Attendee, "registration").kind.as_alias("kind"),
+    through(Attendee, "registration").id.as_alias("registration_id"),
+    through(Attendee, "registration").kind.as_alias("kind"),
     through(Attendee, "registration.union_tenant").name.as_alias("union_name"),
 )
 
@@ -859,9 +864,10 @@ async def checkin_list(event_id: int, q: str = "", limit: int = 300) -> list[dic
 async def set_present(attendee_id: int, present: bool, user_id: int | None) -> dict[str, Any]:
     """Tap to mark present (or undo a mistaken tap). Only confirmed places of an event
     that is published or completed, from an hour before the start."""
+    event = through(Attendee, "event")
     row = await Attendee.select(
         Attendee.id, Attendee.event, Attendee.active, through(Attendee, "registration").status.as_alias("reg_status"),
-        through(Attendee, "event").status.as_alias("event_status"), through(Attendee, "event").starts_at.as_alias("starts_at"),
+        event.status.as_alias("event_status"), event.starts_at.as_alias("starts_at"),
     ).where(Attendee.id == attendee_id).first()
     if row is None or not row["active"] or row["reg_status"] != CONFIRMED:
         raise EventError("attendee", _("This person has no confirmed place."))
@@ -1003,11 +1009,10 @@ async def public_events(*, city_wide: bool, kind: str = "", topic: str = "", dis
     """Published events (and cancelled ones, marked) for the public: the active tenant's,
     or the whole city's. Without a month: what has not ended yet; with one: that month."""
     now = clock.now()
-    columns = [*EVENT_COLUMNS, through(Event, "tenant").name.as_alias("org_name"), through(Event, "tenant").slug.as_alias("org_slug"),
-               through(Event, "tenant").district.as_alias("district")]
     bounds = month_range(month) if month else None
     with _scope(city_wide, "the city calendar lists every organisation's public events"):
-        query = Event.select(*columns).where(through(Event, "tenant").active == True)  # noqa: E712
+        query = Event.select(*PUBLIC_EVENT_COLUMNS, through(Event, "tenant").district.as_alias("district")).where(
+            through(Event, "tenant").active == True)  # noqa: E712
         if bounds:
             query = query.where((Event.status.is_in(VISIBLE)) & (Event.starts_at >= bounds[0])
                                 & (Event.starts_at < bounds[1]))
@@ -1070,19 +1075,13 @@ async def feed_events(city_wide: bool) -> list[dict[str, Any]]:
     """What the iCalendar feeds carry: upcoming and the last 90 days, cancelled ones marked."""
     since = clock.now() - timedelta(days=90)
     with _scope(city_wide, "the city-wide calendar feed carries every organisation's events"):
-        return await Event.select(
-            *EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at, through(Event, "tenant").name.as_alias("org_name"),
-            through(Event, "tenant").slug.as_alias("org_slug"),
-        ).where(
+        return await Event.select(*FEED_COLUMNS).where(
             (Event.status.is_in(VISIBLE)) & (Event.ends_at > since) & (through(Event, "tenant").active == True)  # noqa: E712
         ).order_by(Event.starts_at).limit(2000)
 
 
 async def feed_event(event_id: int) -> dict[str, Any] | None:
-    return await Event.select(
-        *EVENT_COLUMNS, Event.body, Event.created_at, Event.updated_at, through(Event, "tenant").name.as_alias("org_name"),
-        through(Event, "tenant").slug.as_alias("org_slug"),
-    ).where((Event.id == event_id) & (Event.status.is_in(VISIBLE))).first()
+    return await Event.select(*FEED_COLUMNS).where((Event.id == event_id) & (Event.status.is_in(VISIBLE))).first()
 
 
 # --- attendance figures ----------------------------------------------------------------------

@@ -106,33 +106,44 @@ def _menu(slug: str, kind: str, role: str, locale: str) -> tuple[tuple[str, str,
     return tuple(menu)
 
 
+def _current(menu: tuple, path: str) -> str:
+    """The href of the entry the page belongs to: the longest console path that starts the
+    page's path (the dashboard only for itself); "" for none."""
+    best = ""
+    for _key, _label, entries in menu:
+        for _entry_label, href, _help, below in entries:
+            if href.startswith("/manage/") and (path == href or (below and path.startswith(href))):
+                if len(href) > len(best):
+                    best = href
+    return best
+
+
 def console_nav(tenant: dict[str, Any] | None, role: str | None, path: str) -> dict[str, Any]:
     """The sections and entries this member may use, and which one the page belongs to."""
     if not tenant or not role:
         return {"sections": [], "current": None}
-    sections = []
-    best: tuple[int, dict[str, Any]] | None = None
-    for key, section_label, entries in _menu(tenant["slug"], tenant["kind"], role, get_locale()):
+    menu = _menu(tenant["slug"], tenant["kind"], role, get_locale())
+    current_href = _current(menu, path)
+    sections, current = [], None
+    for key, section_label, entries in menu:
         items = []
-        for label, href, help_text, below in entries:
-            item = {"label": label, "href": href, "help": help_text, "current": False, "section": section_label}
+        for label, href, help_text, _below in entries:
+            item = {"label": label, "href": href, "help": help_text, "current": href == current_href,
+                    "section": section_label}
+            if item["current"]:
+                current = item
             items.append(item)
-            # The longest console path that starts the page's path is the current entry.
-            if href.startswith("/manage/") and (path == href or (below and path.startswith(href))):
-                if best is None or len(href) > best[0]:
-                    best = (len(href), item)
         sections.append({"key": key, "label": section_label, "entries": items})
-    if best is not None:
-        best[1]["current"] = True
-    return {"sections": sections, "current": best[1] if best else None}
+    return {"sections": sections, "current": current}
 
 
 def console_menu(tenant: dict[str, Any] | None, role: str | None, path: str) -> Markup:
     """The menu in the header of every console page, as HTML (templates/manage/_console_menu.html)."""
     if not tenant or not role:
         return Markup("")
-    nav = console_nav(tenant, role, path)
-    return _menu_html(tenant["slug"], tenant["kind"], role, get_locale(), nav["current"]["href"] if nav["current"] else "")
+    locale = get_locale()
+    current = _current(_menu(tenant["slug"], tenant["kind"], role, locale), path)
+    return _menu_html(tenant["slug"], tenant["kind"], role, locale, current)
 
 
 @functools.lru_cache(maxsize=4096)
