@@ -9,6 +9,7 @@ from typing import Any
 
 from app.accounts import service as accounts
 from app.accounts.tables import User
+from app.core.prepared import prepared
 from app.i18n import gettext as _
 from tenants.scope import get_in_scope
 from tenants.tables import Membership, Role, TenantKind
@@ -37,13 +38,22 @@ def _member_columns() -> tuple[tuple[Any, ...], Any]:
             user.email.as_alias("email")), user.name
 
 
-async def tenant_members(tenant_id: int | None = None) -> list[dict[str, Any]]:
-    """Members of the active tenant scope (``tenant_id`` narrows an unscoped read)."""
+def _members_query(tenant_id: int | None = None) -> Any:
     columns, by_name = _member_columns()
     query = Membership.select(*columns)
     if tenant_id is not None:
         query = query.where(Membership.tenant == tenant_id)
-    return await query.order_by(Membership.role).order_by(by_name)
+    return query.order_by(Membership.role).order_by(by_name)
+
+
+_SCOPE_MEMBERS = prepared(lambda: _members_query())  # composed once (app/core/prepared.py)
+
+
+async def tenant_members(tenant_id: int | None = None) -> list[dict[str, Any]]:
+    """Members of the active tenant scope (``tenant_id`` narrows an unscoped read)."""
+    if tenant_id is None:
+        return await _SCOPE_MEMBERS.run()
+    return await _members_query(tenant_id)
 
 
 async def add_member(tenant: dict[str, Any], email: str, name: str, role: str, password: str) -> tuple[int, bool]:

@@ -52,9 +52,36 @@ def unscoped(reason: str) -> Iterator[None]:
         _bypass.reset(token)
 
 
+class _TenantSlot:
+    """Stands for the active tenant's id in a statement composed once and run many
+    times (``app.core.prepared``): each run puts ``current_tenant_id()`` in its place."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<TenantSlot>"
+
+
+TENANT_SLOT = _TenantSlot()
+
+
+@contextmanager
+def composing() -> Iterator[None]:
+    """Compose statements whose tenant filter is bound when they run (app/core/prepared.py)."""
+    token = _scope.set(TENANT_SLOT)  # type: ignore[arg-type]
+    bypass = _bypass.set(None)
+    try:
+        yield
+    finally:
+        _bypass.reset(bypass)
+        _scope.reset(token)
+
+
 def current_tenant_id() -> int:
     tenant_id = _scope.get()
-    if tenant_id is None:
+    if tenant_id is None or tenant_id is TENANT_SLOT:
+        if tenant_id is TENANT_SLOT:  # a value computed from the tenant id while composing
+            raise TenancyError("a prepared statement may use the tenant id only as a bound value")
         raise TenancyError("no tenant scope is active")
     return tenant_id
 
