@@ -13,7 +13,8 @@ each stand-in sits among its arguments; each run puts the values in their places
 * the active organisation's id comes from the tenancy scope *at run time*
   (``current_tenant_id()``), so a statement that reads a tenant-owned table raises
   ``TenancyError`` outside a scope, and under ``unscoped()``, as Piccolo's would;
-* each parameter's value comes from the call, always as a bound argument, never text;
+* each parameter's value comes from the call, always as a bound argument, never text
+  (a parameter ``build`` does not use is ignored; one it tests with ``if`` raises);
 * a list parameter (``x.is_in(ids)``) has one statement per length.
 
 Only ``select``/``objects``/``count``/``exists`` statements whose values are arguments
@@ -50,6 +51,9 @@ class _Slot:
     def __repr__(self) -> str:  # in SQL text it would show: composing checks it never does
         return f"<prepared slot {self.name}[{self.index}]>"
 
+    def __bool__(self) -> bool:  # ``if value:`` while composing would pick a branch for every run
+        raise TypeError(f"the value of {self.name!r} is not known while composing: use it only in clauses")
+
 
 class Prepared:
     __slots__ = ("_build", "_names", "_composed")
@@ -76,20 +80,15 @@ class Prepared:
         querystring = querystrings[0]
         sql, args = querystring.compile_string(engine_type=query.engine_type)
         places: list[tuple[int, Any]] = []  # (0, constant) | (1, tenant) | (2, (name, index))
-        seen = set()
         for arg in args:
             if arg is TENANT_SLOT:
                 places.append((1, None))
             elif isinstance(arg, _Slot):
                 places.append((2, (arg.name, arg.index)))
-                seen.add(arg.name)
             else:
                 places.append((0, arg))
         if "prepared slot" in sql or "TenantSlot" in sql:
             raise ValueError("a parameter was written into the SQL text; only bound values can be parameters")
-        unused = [n for n, length in zip(self._names, shape) if n not in seen and length != 0]
-        if unused:
-            raise ValueError(f"parameters not used as values: {unused}")
         composed = (target, sql, tuple(places), querystring.query_type, querystring.table)
         if all(length is None or length <= LONGEST_KEPT_LIST for length in shape):
             self._composed[shape] = composed  # a longer list is composed for its run only

@@ -27,6 +27,7 @@ from litestar.exceptions import NotFoundException
 from app import i18n
 from app.core.forms import Form, normalize_cn_phone
 from app.core.piccolo_speed import through
+from app.core.prepared import Prepared, prepared
 from app.db import atomic, get_engine
 from app.feedback import clock, tracking, workdays
 from app.feedback.schemas import is_mobile, mask_phone
@@ -417,49 +418,71 @@ AGE_CHOICES = ("3", "7", "30")
 INBOX_LIMIT = 200
 
 
+@functools.cache
+def _inbox_statement(search: str, passed: bool, status: str, category: bool, age: bool, overdue: bool,
+                     mine: bool) -> Prepared:
+    """The mailbox's statement for one combination of filters, composed once per process
+    (app/core/prepared.py); the filters' values are bound at each run."""
+    item = through(FeedbackAccess, "item")
+
+    def build(holder, text, status_value, category_value, before, now, user):
+        query = FeedbackAccess.select(*_item_columns())
+        if search == "code":
+            query = query.where(item.code == text)
+        elif search == "phone":
+            query = query.where(item.contact_phone == text)
+        if search:
+            return query.order_by(item.received_at, ascending=False).limit(INBOX_LIMIT)
+        tenant = through(FeedbackAccess, "item.tenant")
+        query = query.where(tenant != holder if passed else tenant == holder)
+        if status == "open":
+            query = query.where(item.status.is_in(list(OPEN_STATUSES)))
+        elif status in ("one", "one_open"):
+            query = query.where(item.status == status_value)
+        if category:
+            query = query.where(item.category == category_value)
+        if age:
+            query = query.where(item.received_at < before)
+        if overdue:
+            query = query.where(item.status.is_in(list(OPEN_STATUSES)) & (item.due_at < now))
+        if mine:
+            query = query.where(through(FeedbackAccess, "item.assignee") == user)
+        if status in ("open", "one_open") or overdue:
+            query = query.order_by(item.due_at).order_by(item.id)
+        else:
+            query = query.order_by(item.received_at, ascending=False)
+        return query.limit(INBOX_LIMIT)
+
+    return prepared(build)
+
+
 async def inbox(filters: InboxFilter, user_id: int) -> list[dict[str, Any]]:
     tenant_id = current_tenant_id()
     now = clock.now()
-    query = FeedbackAccess.select(*_item_columns())
+    search, text = "", ""
     if filters.q:
         code = tracking.normalize_code(filters.q)
         phone = normalize_cn_phone(filters.q) if not code else None
-        if code:
-            query = query.where(through(FeedbackAccess, "item").code == code)
-        elif phone:
-            query = query.where(through(FeedbackAccess, "item").contact_phone == phone)
-        else:
+        if not code and not phone:
             return []
-        rows = await query.order_by(through(FeedbackAccess, "item").received_at, ascending=False).limit(INBOX_LIMIT)
-        return [_decorate(row, now, tenant_id) for row in rows]
-    if filters.where == "passed":
-        query = query.where(through(FeedbackAccess, "item.tenant") != tenant_id)
-    else:
-        query = query.where(through(FeedbackAccess, "item.tenant") == tenant_id)
-    if filters.status == "open":
-        query = query.where(through(FeedbackAccess, "item").status.is_in(list(OPEN_STATUSES)))
-    elif filters.status != "all":
-        query = query.where(through(FeedbackAccess, "item").status == filters.status)
-    if filters.category:
-        query = query.where(through(FeedbackAccess, "item").category == filters.category)
-    if filters.age:
-        query = query.where(through(FeedbackAccess, "item").received_at < now - timedelta(days=int(filters.age)))
-    if filters.overdue:
-        query = query.where(through(FeedbackAccess, "item").status.is_in(list(OPEN_STATUSES))
-                            & (through(FeedbackAccess, "item").due_at < now))
-    if filters.mine:
-        query = query.where(through(FeedbackAccess, "item.assignee") == user_id)
-    if filters.status in ("open", *OPEN_STATUSES) or filters.overdue:
-        query = query.order_by(through(FeedbackAccess, "item").due_at).order_by(through(FeedbackAccess, "item").id)
-    else:
-        query = query.order_by(through(FeedbackAccess, "item").received_at, ascending=False)
-    rows = await query.limit(INBOX_LIMIT)
+        search, text = ("code", code) if code else ("phone", phone)
+    status = filters.status if filters.status in ("open", "all") else (
+        "one_open" if filters.status in OPEN_STATUSES else "one")
+    statement = _inbox_statement(search, filters.where == "passed", status, bool(filters.category),
+                                 bool(filters.age), bool(filters.overdue), bool(filters.mine))
+    rows = await statement.run(
+        holder=tenant_id, text=text, status_value=filters.status, category_value=filters.category,
+        before=now - timedelta(days=int(filters.age or 0)), now=now, user=user_id)
     return [_decorate(row, now, tenant_id) for row in rows]
+
+
+_HELD = prepared(lambda: FeedbackItem.select(FeedbackItem.status, FeedbackItem.due_at))
+_ACCESS = prepared(lambda item_id: FeedbackAccess.select(*_item_columns()).where(FeedbackAccess.item == item_id).first())
 
 
 async def inbox_counts() -> dict[str, int]:
     """Items held by the active tenant, by status, plus open and overdue totals."""
-    rows = await FeedbackItem.select(FeedbackItem.status, FeedbackItem.due_at)
+    rows = await _HELD.run()
     counts = {s: 0 for s in STATUS_CHOICES}
     counts["overdue"] = 0
     now = clock.now()
@@ -479,7 +502,7 @@ async def access_item(item_id: Any) -> dict[str, Any]:
         item_id = int(item_id)
     except (TypeError, ValueError):
         raise NotFoundException() from None
-    row = await FeedbackAccess.select(*_item_columns()).where(FeedbackAccess.item == item_id).first()
+    row = await _ACCESS.run(item_id=item_id)
     if row is None:
         raise NotFoundException()
     return _decorate(row, clock.now(), current_tenant_id())
