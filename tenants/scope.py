@@ -65,6 +65,13 @@ class _TenantSlot:
 TENANT_SLOT = _TenantSlot()
 
 
+def scope_mode() -> str | None:
+    """"scoped" inside a tenant's scope, "unscoped" inside ``unscoped()``, else None."""
+    if _scope.get() is not None:
+        return "scoped"
+    return "unscoped" if _bypass.get() is not None else None
+
+
 @contextmanager
 def composing() -> Iterator[None]:
     """Compose statements whose tenant filter is bound when they run (app/core/prepared.py)."""

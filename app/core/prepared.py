@@ -11,8 +11,10 @@ inside ``tenants.scope.composing()``, where a tenant-owned table's filter compar
 each stand-in sits among its arguments; each run puts the values in their places:
 
 * the active organisation's id comes from the tenancy scope *at run time*
-  (``current_tenant_id()``), so a statement that reads a tenant-owned table raises
-  ``TenancyError`` outside a scope, and under ``unscoped()``, as Piccolo's would;
+  (``current_tenant_id()``);
+* a statement is composed once per tenancy mode: in a scope (as above), inside
+  ``unscoped()`` (no tenant filter, as Piccolo's query there), and outside both (where a
+  tenant-owned table raises ``TenancyError`` when it is composed, as Piccolo's would);
 * each parameter's value comes from the call, always as a bound argument, never text
   (a parameter ``build`` does not use is ignored; one it tests with ``if`` raises);
 * a list parameter (``x.is_in(ids)``) has one statement per length.
@@ -34,7 +36,7 @@ from piccolo.query.base import Query
 from piccolo.query.proxy import Proxy
 from piccolo.querystring import QueryString
 
-from tenants.scope import TENANT_SLOT, composing, current_tenant_id
+from tenants.scope import TENANT_SLOT, composing, current_tenant_id, scope_mode
 
 
 LONGEST_KEPT_LIST = 64  # statements kept per list length up to this; longer lists: composed per run
@@ -65,9 +67,12 @@ class Prepared:
 
     def _compose(self, shape: tuple) -> tuple:
         stand_ins: dict[str, Any] = {}
-        for name, length in zip(self._names, shape):
+        for name, length in zip(self._names, shape[1:]):
             stand_ins[name] = _Slot(name) if length is None else [_Slot(name, i) for i in range(length)]
-        with composing():
+        if shape[0] == "scoped":
+            with composing():
+                target = self._build(**stand_ins)
+        else:  # inside unscoped() or outside any scope: composed as Piccolo would compose it there
             target = self._build(**stand_ins)
         query = target
         while not isinstance(query, Query):  # first(), output(as_list=True): Piccolo's proxies
@@ -90,12 +95,13 @@ class Prepared:
         if "prepared slot" in sql or "TenantSlot" in sql:
             raise ValueError("a parameter was written into the SQL text; only bound values can be parameters")
         composed = (target, sql, tuple(places), querystring.query_type, querystring.table)
-        if all(length is None or length <= LONGEST_KEPT_LIST for length in shape):
+        if all(length is None or length <= LONGEST_KEPT_LIST for length in shape[1:]):
             self._composed[shape] = composed  # a longer list is composed for its run only
         return composed
 
     async def run(self, **values: Any) -> Any:
-        shape = tuple(len(values[n]) if isinstance(values[n], (list, tuple)) else None for n in self._names)
+        shape = (scope_mode(), *(len(values[n]) if isinstance(values[n], (list, tuple)) else None
+                                  for n in self._names))
         composed = self._composed.get(shape) or self._compose(shape)
         target, sql, places, query_type, table = composed
         args = []

@@ -33,6 +33,7 @@ from app import i18n
 from app.core import pagecache
 from app.core.jobs import after_commit
 from app.core.piccolo_speed import through
+from app.core.prepared import Prepared, prepared
 from app.db import atomic, get_engine
 from app.events import clock
 from app.events.schemas import (
@@ -233,7 +234,7 @@ async def locked_event(event_id: int) -> dict[str, Any]:
 async def staff_events() -> dict[str, list[dict[str, Any]]]:
     """The active tenant's events: drafts, upcoming, and past (latest first), with counts."""
     now = clock.now()
-    rows = await Event.select(*EVENT_COLUMNS).order_by(Event.starts_at)
+    rows = await _STAFF_EVENTS.run()
     waiting = await _waitlist_counts([r["id"] for r in rows])
     groups: dict[str, list[dict[str, Any]]] = {"drafts": [], "upcoming": [], "past": []}
     for row in rows:
@@ -249,13 +250,17 @@ async def staff_events() -> dict[str, list[dict[str, Any]]]:
     return groups
 
 
+_STAFF_EVENTS = prepared(lambda: Event.select(*EVENT_COLUMNS).order_by(Event.starts_at))
+# The active tenant's waiting lists: one statement whatever the number of its events.
+_WAITLISTS = prepared(lambda: Registration.select(Registration.event, Count(Registration.id, alias="n")).where(
+    Registration.status == WAITLISTED).group_by(Registration.event))
+
+
 async def _waitlist_counts(event_ids: list[int]) -> dict[int, int]:
     if not event_ids:
         return {}
-    rows = await Registration.select(Registration.event, Count(Registration.id, alias="n")).where(
-        (Registration.event.is_in(event_ids)) & (Registration.status == WAITLISTED)
-    ).group_by(Registration.event)
-    return {r["event"]: r["n"] for r in rows}
+    wanted = set(event_ids)
+    return {r["event"]: r["n"] for r in await _WAITLISTS.run() if r["event"] in wanted}
 
 
 # --- creating and changing events (staff, inside the tenant's scope) ---------------------
@@ -1095,18 +1100,29 @@ def _held(start: datetime, end: datetime, now: datetime):
     return ((event.status.is_in(HELD)) & (event.starts_at >= start) & (event.starts_at < end) & (event.ends_at <= now))
 
 
-async def _attendance_rows(start: datetime, end: datetime, group_by: Any) -> dict[Any, dict[str, int]]:
-    """{key: {attendees, walk_ins, no_shows}} over events held in the period, grouped by ``group_by``."""
-    now = clock.now()
-    held = _held(start, end, now)
+@functools.cache
+def _attendance_statements(group_by: str) -> tuple[Prepared, Prepared]:
+    """Attendees present (by registration kind) and no-shows, grouped by ``Attendee.<group_by>``;
+    composed once per process (app/core/prepared.py)."""
+    key = through(Attendee, group_by)
     registration = through(Attendee, "registration")
-    present = await Attendee.select(
-        group_by.as_alias("key"), registration.kind.as_alias("kind"), Count(Attendee.id, alias="n"),
-    ).where(held & Attendee.checked_in_at.is_not_null()).group_by(group_by, registration.kind)
-    missing = await Attendee.select(group_by.as_alias("key"), Count(Attendee.id, alias="n")).where(
-        held & Attendee.checked_in_at.is_null() & (Attendee.active == True)  # noqa: E712
+    present = prepared(lambda start, end, now: Attendee.select(
+        key.as_alias("key"), registration.kind.as_alias("kind"), Count(Attendee.id, alias="n"),
+    ).where(_held(start, end, now) & Attendee.checked_in_at.is_not_null()).group_by(key, registration.kind))
+    missing = prepared(lambda start, end, now: Attendee.select(key.as_alias("key"), Count(Attendee.id, alias="n")).where(
+        _held(start, end, now) & Attendee.checked_in_at.is_null() & (Attendee.active == True)  # noqa: E712
         & (registration.status == CONFIRMED) & (registration.kind != RegistrationKind.walk_in.value)
-    ).group_by(group_by)
+    ).group_by(key))
+    return present, missing
+
+
+async def _attendance_rows(start: datetime, end: datetime, group_by: str) -> dict[Any, dict[str, int]]:
+    """{key: {attendees, walk_ins, no_shows}} over events held in the period, grouped by
+    ``Attendee.<group_by>`` (a path such as ``"registration.union_tenant"``)."""
+    now = clock.now()
+    present_statement, missing_statement = _attendance_statements(group_by)
+    present = await present_statement.run(start=start, end=end, now=now)
+    missing = await missing_statement.run(start=start, end=end, now=now)
     result: dict[Any, dict[str, int]] = {}
     for row in present:
         figures = result.setdefault(row["key"], {"attendees": 0, "walk_ins": 0, "no_shows": 0})
@@ -1118,11 +1134,13 @@ async def _attendance_rows(start: datetime, end: datetime, group_by: Any) -> dic
     return result
 
 
+_HELD_EVENTS = prepared(lambda start, end, now: Event.select(Event.id, Event.tenant, Event.starts_at).where(
+    (Event.status.is_in(HELD)) & (Event.starts_at >= start) & (Event.starts_at < end) & (Event.ends_at <= now)
+))
+
+
 async def _held_events(start: datetime, end: datetime) -> list[dict[str, Any]]:
-    return await Event.select(Event.id, Event.tenant, Event.starts_at).where(
-        (Event.status.is_in(HELD)) & (Event.starts_at >= start) & (Event.starts_at < end)
-        & (Event.ends_at <= clock.now())
-    )
+    return await _HELD_EVENTS.run(start=start, end=end, now=clock.now())
 
 
 def _month_of(value: datetime) -> str:
@@ -1137,7 +1155,7 @@ async def monthly_event_figures(start: datetime, end: datetime) -> list[tuple[st
     events = await _held_events(start, end)
     for e in events:
         rows.append((_month_of(e["starts_at"]), e["tenant"], "events_held", 1))
-    attendance = await _attendance_rows(start, end, Attendee.event)
+    attendance = await _attendance_rows(start, end, "event")
     by_id = {e["id"]: e for e in events}
     for event_id, figures in attendance.items():
         if event_id in by_id and figures["attendees"]:
@@ -1150,7 +1168,7 @@ async def tenant_attendance(start: datetime, end: datetime) -> dict[str, int]:
     """The active tenant's events held in the period and their attendance."""
     events = await _held_events(start, end)
     totals = {"events_held": len(events), "attendees": 0, "walk_ins": 0, "no_shows": 0}
-    for figures in (await _attendance_rows(start, end, Attendee.tenant)).values():
+    for figures in (await _attendance_rows(start, end, "tenant")).values():
         for k in ("attendees", "walk_ins", "no_shows"):
             totals[k] += figures[k]
     return totals
@@ -1164,8 +1182,8 @@ async def city_attendance(start: datetime, end: datetime) -> dict[str, Any]:
             Tenant.active == True  # noqa: E712
         )
         events = await _held_events(start, end)
-        by_tenant = await _attendance_rows(start, end, Attendee.tenant)
-        by_union = await _attendance_rows(start, end, through(Attendee, "registration.union_tenant"))
+        by_tenant = await _attendance_rows(start, end, "tenant")
+        by_union = await _attendance_rows(start, end, "registration.union_tenant")
         event = through(Registration, "event")
         groups = await Registration.select(
             Registration.union_tenant, Count(Registration.id, alias="n"),

@@ -42,15 +42,20 @@ async def test_each_run_reads_only_the_active_organisation(world):
         assert await BY_ACTION.run(action="a.one") == []  # another organisation's row: nothing
 
 
-async def test_outside_a_scope_it_raises_like_piccolo(world):
-    a, _b = await _entries(world)
+async def test_outside_a_scope_it_raises_and_unscoped_it_reads_all_like_piccolo(world):
+    a, b = await _entries(world)
     with tenant_scope(a):
-        await ACTIONS.run()  # composed
+        await ACTIONS.run()  # composed in a scope
     with pytest.raises(TenancyError):
         await ACTIONS.run()
-    with unscoped("test: a prepared tenant-owned statement is scoped-only"):
-        with pytest.raises(TenancyError):
-            await ACTIONS.run()
+    with unscoped("test: a prepared statement inside unscoped() reads every organisation"):
+        everything = await ACTIONS.run()
+        assert everything == await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id)
+        assert {"a.one", "b.one"} <= {r["action"] for r in everything}
+    with pytest.raises(TenancyError):  # composed unscoped: still not outside any scope
+        await ACTIONS.run()
+    with tenant_scope(b):  # and a scope still gets only its own rows
+        assert [r["action"] for r in await ACTIONS.run()] == ["b.one", "b.two"]
 
 
 async def test_answers_what_piccolo_answers(world):
@@ -117,4 +122,4 @@ async def test_long_lists_are_composed_for_their_run_only(world):
         many = ["a.two"] + [f"none.{i}" for i in range(LONGEST_KEPT_LIST)]
         assert [r["action"] for r in await among.run(actions=many)] == ["a.two"]
         assert await among.run(actions=many[:2]) == [{"action": "a.two"}]
-    assert list(among._composed) == [(2,)]  # the statement for 65 values was not kept
+    assert list(among._composed) == [("scoped", 2)]  # the statement for 65 values was not kept
