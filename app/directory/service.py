@@ -8,6 +8,7 @@ from typing import Any
 from app.core import pagecache
 from app.core.forms import Form
 from app.core.jobs import after_commit
+from app.core.prepared import prepared
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from tenants.tables import Tenant
@@ -257,10 +258,13 @@ def validate_profile_form(form: Form) -> None:
     form.phone("reception_phone")
 
 
+_PUBLIC_TENANT = prepared(lambda tenant_id: Tenant.select(
+    Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.reception_phone,
+).where((Tenant.id == tenant_id) & (Tenant.active == True)).first())  # noqa: E712
+
+
 async def public_tenant_by_id(tenant_id: int) -> dict[str, Any] | None:
-    return await Tenant.select(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.reception_phone).where(
-        (Tenant.id == tenant_id) & (Tenant.active == True)  # noqa: E712
-    ).first()
+    return await _PUBLIC_TENANT.run(tenant_id=tenant_id)
 
 
 async def tenant_for_edit(slug: str) -> dict[str, Any] | None:

@@ -1059,9 +1059,12 @@ def group_by_day(events: list[dict[str, Any]]) -> "OrderedDict[date, list[dict[s
     return days
 
 
+_EVENT = prepared(lambda event_id: Event.select().where(Event.id == event_id).first())
+
+
 async def public_event(event_id: int, staff: bool = False) -> dict[str, Any] | None:
     """An event of the active tenant as the public sees it; drafts only for its staff."""
-    row = await Event.select().where(Event.id == event_id).first()
+    row = await _EVENT.run(event_id=event_id)
     if row is None or (row["status"] == EventStatus.draft.value and not staff):
         return None
     return describe(row)
@@ -1070,10 +1073,19 @@ async def public_event(event_id: int, staff: bool = False) -> dict[str, Any] | N
 async def upcoming_for_tenant(limit: int = 3) -> list[dict[str, Any]]:
     """The next published events of the active tenant, for its public page."""
     now = clock.now()
-    rows = await Event.select(*EVENT_COLUMNS).where((Event.status == PUBLISHED) & (Event.ends_at > now)).order_by(
-        Event.starts_at
-    ).limit(limit)
+    if limit == 3:
+        rows = await _UPCOMING_3.run(now=now)
+    else:
+        rows = await _upcoming(now, limit)
     return [describe(r, now) for r in rows]
+
+
+def _upcoming(now: Any, limit: int) -> Any:
+    return Event.select(*EVENT_COLUMNS).where((Event.status == PUBLISHED) & (Event.ends_at > now)).order_by(
+        Event.starts_at).limit(limit)
+
+
+_UPCOMING_3 = prepared(lambda now: _upcoming(now, 3))
 
 
 async def feed_events(city_wide: bool) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from piccolo.query.functions.aggregate import Sum
 from app.core import pagecache, phones
 from app.core.forms import Form
 from app.core.jobs import after_commit
+from app.core.prepared import prepared
 from app.i18n import gettext as _
 from app.outreach.counters import today
 from app.undo import service as undo
@@ -60,8 +61,14 @@ def _is_int(value: str, low: int, high: int) -> bool:
     return value.isdigit() and low <= int(value) <= high
 
 
+_HOTLINES = prepared(lambda: Hotline.select().order_by(Hotline.position).order_by(Hotline.id))
+_PUBLISHED_CARDS = prepared(lambda: InfoCard.select().where(
+    InfoCard.deleted_at.is_null() & (InfoCard.published == True)).order_by(InfoCard.id))  # noqa: E712
+_CARDS = prepared(lambda: InfoCard.select().where(InfoCard.deleted_at.is_null()).order_by(InfoCard.id))
+
+
 async def hotlines() -> list[dict[str, Any]]:
-    return await Hotline.select().order_by(Hotline.position).order_by(Hotline.id)
+    return await _HOTLINES.run()
 
 
 async def next_hotline_position() -> int:
@@ -366,10 +373,7 @@ async def deleted_cards() -> list[dict[str, Any]]:
 
 
 async def cards(published_only: bool = False) -> list[dict[str, Any]]:
-    query = InfoCard.select().where(InfoCard.deleted_at.is_null())
-    if published_only:
-        query = query.where(InfoCard.published == True)  # noqa: E712
-    rows = await query.order_by(InfoCard.id)
+    rows = await (_PUBLISHED_CARDS if published_only else _CARDS).run()
     if not published_only and rows:
         handed = await OutreachEntry.select(OutreachEntry.card, Sum(OutreachEntry.quantity).as_alias("total")).where(
             OutreachEntry.card.is_not_null()
