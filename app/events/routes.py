@@ -3,6 +3,8 @@ link, union group registration, check-in, iCalendar feeds, the city's attendance
 
 from __future__ import annotations
 
+import functools
+
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -372,11 +374,15 @@ async def _listing(request: Request, org: dict | None, filters: dict[str, str]) 
 
 
 def _month_label(month: str) -> str:
+    return _month_label_in(month, i18n.get_locale())
+
+
+@functools.lru_cache(maxsize=512)
+def _month_label_in(month: str, locale: str) -> str:
     from babel.dates import format_skeleton
     from datetime import date
 
-    return format_skeleton("yMMMM", date.fromisoformat(month + "-01"),
-                           locale=i18n._babel_locale(i18n.get_locale()))
+    return format_skeleton("yMMMM", date.fromisoformat(month + "-01"), locale=i18n._babel_locale(locale))
 
 
 @get("/events", opt={"access": PUBLIC}, name="events_city_calendar")

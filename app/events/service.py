@@ -1015,22 +1015,38 @@ async def public_events(*, city_wide: bool, kind: str = "", topic: str = "", dis
     or the whole city's. Without a month: what has not ended yet; with one: that month."""
     now = clock.now()
     bounds = month_range(month) if month else None
+    kind = kind if kind in KIND_LABELS else ""
+    topic = topic if topic in TOPIC_LABELS else ""
+    district = district if city_wide else ""
+    statement = _public_events_statement(bool(bounds), bool(kind), bool(topic), bool(district), limit)
     with _scope(city_wide, "the city calendar lists every organisation's public events"):
-        query = Event.select(*PUBLIC_EVENT_COLUMNS, through(Event, "tenant").district.as_alias("district")).where(
-            through(Event, "tenant").active == True)  # noqa: E712
-        if bounds:
-            query = query.where((Event.status.is_in(VISIBLE)) & (Event.starts_at >= bounds[0])
-                                & (Event.starts_at < bounds[1]))
+        rows = await statement.run(start=bounds[0] if bounds else now, end=bounds[1] if bounds else now, now=now,
+                                   kind_value=kind, topic_value=f"%|{topic}|%", district_value=district)
+    return [describe(r, now) for r in rows]
+
+
+@functools.cache
+def _public_events_statement(in_month: bool, kind: bool, topic: bool, district: bool, limit: int) -> Prepared:
+    """The calendar's statement for one combination of filters, composed once per process
+    (app/core/prepared.py); the filters' values are bound at each run."""
+    organiser = through(Event, "tenant")
+
+    def build(start, end, now, kind_value, topic_value, district_value):
+        query = Event.select(*PUBLIC_EVENT_COLUMNS, organiser.district.as_alias("district")).where(
+            organiser.active == True)  # noqa: E712
+        if in_month:
+            query = query.where((Event.status.is_in(VISIBLE)) & (Event.starts_at >= start) & (Event.starts_at < end))
         else:
             query = query.where((Event.status.is_in([PUBLISHED, EventStatus.cancelled.value])) & (Event.ends_at > now))
-        if kind in KIND_LABELS:
-            query = query.where(Event.kind == kind)
-        if topic in TOPIC_LABELS:
-            query = query.where(Event.topics.like(f"%|{topic}|%"))
-        if district and city_wide:
-            query = query.where(through(Event, "tenant").district == district)
-        rows = await query.order_by(Event.starts_at).limit(limit)
-    return [describe(r, now) for r in rows]
+        if kind:
+            query = query.where(Event.kind == kind_value)
+        if topic:
+            query = query.where(Event.topics.like(topic_value))
+        if district:
+            query = query.where(organiser.district == district_value)
+        return query.order_by(Event.starts_at).limit(limit)
+
+    return prepared(build)
 
 
 def _scope(city_wide: bool, reason: str):

@@ -122,13 +122,20 @@ async def _deadline_for(tenant_id: int, start: datetime) -> dict[str, Any]:
 # --- submitting -----------------------------------------------------------------
 
 
+@functools.cache
+def _first_hotline() -> Prepared:
+    from app.outreach.tables import Hotline
+
+    return prepared(lambda: Hotline.select(Hotline.number).order_by(Hotline.position).order_by(Hotline.id).limit(1))
+
+
 async def urgent_number(tenant: dict[str, Any]) -> tuple[str, str]:
     """The number to call when it cannot wait, and whose it is: the organisation's first
     hotline or reception phone; else the nearest organisation above it that has one
     (an enterprise committee often publishes none); else the national 12333."""
     from app.outreach.tables import Hotline
 
-    numbers = await Hotline.select(Hotline.number).order_by(Hotline.position).order_by(Hotline.id).limit(1)
+    numbers = await _first_hotline().run()
     if numbers:
         return numbers[0]["number"], tenant["name"]
     if tenant["reception_phone"]:
