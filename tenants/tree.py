@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from app.core.prepared import prepared
 from tenants.tables import ALLOWED_PARENTS, KIND_LABELS, Tenant, TenantKind
 
 __all__ = [
@@ -149,12 +150,14 @@ async def district_centers() -> list[dict[str, Any]]:
     ).where(Tenant.kind == TenantKind.district_center.value).order_by(Tenant.district)
 
 
+_DISTRICTS = prepared(lambda: Tenant.select(Tenant.district).where(
+    (Tenant.active == True) & (Tenant.district != "")  # noqa: E712
+).distinct().order_by(Tenant.district))
+
+
 async def districts() -> list[str]:
     """Districts that have an active organisation, in order."""
-    rows = await Tenant.select(Tenant.district).where(
-        (Tenant.active == True) & (Tenant.district != "")  # noqa: E712
-    ).distinct().order_by(Tenant.district)
-    return [r["district"] for r in rows]
+    return [r["district"] for r in await _DISTRICTS.run()]
 
 
 async def tenant_tree(columns: Iterable[Any] = ()) -> list[dict[str, Any]]:

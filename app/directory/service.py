@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count
+
 from app.core import pagecache
 from app.core.forms import Form
 from app.core.jobs import after_commit
@@ -80,14 +82,15 @@ def group_by_district(rows: list[dict[str, Any]]) -> "OrderedDict[str, list[dict
     return groups
 
 
+_ACTIVE_BY_DISTRICT = prepared(lambda: Tenant.select(Tenant.district, Count(Tenant.id, alias="n")).where(
+    Tenant.active == True  # noqa: E712
+).group_by(Tenant.district))
+
+
 async def active_by_district() -> list[tuple[str, int]]:
     """(district, number of active organisations) in the portal's order, city level first:
     what the portal's first screen shows, counted by the database instead of listing all."""
-    from piccolo.query.functions.aggregate import Count
-
-    rows = await Tenant.select(Tenant.district, Count(Tenant.id, alias="n")).where(
-        Tenant.active == True  # noqa: E712
-    ).group_by(Tenant.district)
+    rows = await _ACTIVE_BY_DISTRICT.run()
     return sorted(((r["district"], r["n"]) for r in rows), key=lambda pair: (pair[0] != "", pair[0]))
 
 

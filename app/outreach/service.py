@@ -122,17 +122,28 @@ async def restore_hotline(removed_id: Any) -> int:
     return hotline_id
 
 
+def _public_hotlines() -> Any:
+    return Hotline.select(
+        Hotline.label, Hotline.number, Hotline.hours, Hotline.notes, Hotline.position,
+        Hotline.tenant.slug.as_alias("slug"), Hotline.tenant.name.as_alias("org_name"),
+        Hotline.tenant.kind.as_alias("org_kind"), Hotline.tenant.district.as_alias("district"),
+    ).where(Hotline.tenant.active == True)  # noqa: E712
+
+
+_ALL_HOTLINES = prepared(_public_hotlines)
+_DISTRICT_HOTLINES = prepared(lambda district: _public_hotlines().where(Hotline.tenant.district == district))
+_CITY_HOTLINES = prepared(lambda: Hotline.select(
+    Hotline.label, Hotline.number, Hotline.hours, Hotline.tenant.name.as_alias("org_name"),
+    Hotline.tenant.slug.as_alias("slug"),
+).where(
+    (Hotline.tenant.kind == "city_center") & (Hotline.tenant.active == True)  # noqa: E712
+).order_by(Hotline.position).order_by(Hotline.id))
+
+
 async def all_public_hotlines(district: str = "") -> "OrderedDict[str, list[dict[str, Any]]]":
     """Every active organisation's hotlines, city level first, then by district."""
     with unscoped("the public hotline list spans every organisation"):
-        query = Hotline.select(
-            Hotline.label, Hotline.number, Hotline.hours, Hotline.notes, Hotline.position,
-            Hotline.tenant.slug.as_alias("slug"), Hotline.tenant.name.as_alias("org_name"),
-            Hotline.tenant.kind.as_alias("org_kind"), Hotline.tenant.district.as_alias("district"),
-        ).where(Hotline.tenant.active == True)  # noqa: E712
-        if district:
-            query = query.where(Hotline.tenant.district == district)
-        rows = await query
+        rows = await (_DISTRICT_HOTLINES.run(district=district) if district else _ALL_HOTLINES.run())
     rows.sort(key=lambda r: (r["district"] != "", r["district"], kind_rank(r["org_kind"]), r["org_name"],
                              r["position"]))
     groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
@@ -144,12 +155,7 @@ async def all_public_hotlines(district: str = "") -> "OrderedDict[str, list[dict
 async def city_hotlines() -> list[dict[str, Any]]:
     """The city center's hotlines, shown on the portal."""
     with unscoped("the portal shows the city center's hotlines"):
-        return await Hotline.select(
-            Hotline.label, Hotline.number, Hotline.hours, Hotline.tenant.name.as_alias("org_name"),
-            Hotline.tenant.slug.as_alias("slug"),
-        ).where(
-            (Hotline.tenant.kind == "city_center") & (Hotline.tenant.active == True)  # noqa: E712
-        ).order_by(Hotline.position).order_by(Hotline.id)
+        return await _CITY_HOTLINES.run()
 
 
 # --- information cards ----------------------------------------------------------
