@@ -18,6 +18,7 @@ from typing import Any
 from app.accounts import service as accounts
 from app.accounts.tables import User
 from app.db import get_engine
+from app.core.prepared import prepared
 from app.i18n import gettext as _
 from app.invitations.tables import Invitation
 from app.notifications import service as outbox
@@ -65,11 +66,14 @@ async def invite(tenant: dict[str, Any], email: str, role: str, inviter: Any) ->
     return row.id
 
 
+_PENDING = prepared(lambda now: Invitation.select(
+    Invitation.id, Invitation.email, Invitation.role, Invitation.expires_at,
+).where(Invitation.accepted_at.is_null() & (Invitation.expires_at > now)).order_by(Invitation.created_at))
+
+
 async def pending(tenant_id: int) -> list[dict[str, Any]]:
     with tenant_scope(tenant_id):
-        return await Invitation.select(Invitation.id, Invitation.email, Invitation.role, Invitation.expires_at).where(
-            Invitation.accepted_at.is_null() & (Invitation.expires_at > _now())
-        ).order_by(Invitation.created_at)
+        return await _PENDING.run(now=_now())
 
 
 async def find(token: str, lock: bool = False) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ the mail server delays messages but never loses them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from piccolo.query.functions.aggregate import Count, Max
 
 from app.accounts.tables import User
 from app.core import jobs
+from app.core.prepared import Prepared, prepared
 from app.db import atomic, get_engine
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
@@ -563,34 +565,48 @@ def _aware(at: datetime | str) -> datetime:
 STATUSES = [s.value for s in Status]
 
 
+@functools.cache
+def _list_statement(one_status: bool, before: bool, limit: int) -> Prepared:
+    """The messages list's statement for one combination of filters, composed once per
+    process (app/core/prepared.py)."""
+
+    def build(status, before_id):
+        query = Notification.select(
+            Notification.id,
+            Notification.channel,
+            Notification.recipient,
+            Notification.template_key,
+            Notification.locale,
+            Notification.payload,
+            Notification.status,
+            Notification.attempts,
+            Notification.last_error,
+            Notification.scheduled_for,
+            Notification.sent_at,
+            Notification.created_at,
+        ).order_by(Notification.id, ascending=False).limit(limit)
+        if one_status:
+            query = query.where(Notification.status == status)
+        if before:
+            query = query.where(Notification.id < before_id)
+        return query
+
+    return prepared(build)
+
+
 async def list_for_tenant(status: str = "", limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
     """Messages of the active tenant, newest first, optionally of one status."""
-    query = Notification.select(
-        Notification.id,
-        Notification.channel,
-        Notification.recipient,
-        Notification.template_key,
-        Notification.locale,
-        Notification.payload,
-        Notification.status,
-        Notification.attempts,
-        Notification.last_error,
-        Notification.scheduled_for,
-        Notification.sent_at,
-        Notification.created_at,
-    ).order_by(Notification.id, ascending=False).limit(limit)
-    if status in STATUSES:
-        query = query.where(Notification.status == status)
-    if before:
-        query = query.where(Notification.id < before)
-    return await query
+    statement = _list_statement(status in STATUSES, bool(before), limit)
+    return await statement.run(status=status, before_id=before or 0)
+
+
+_STATUS_COUNTS = prepared(lambda: Notification.select(Notification.status, Count(Notification.id, alias="n")).group_by(
+    Notification.status))
 
 
 async def status_counts() -> dict[str, int]:
     """Messages of the active tenant by status."""
-    rows = await Notification.select(Notification.status, Count(Notification.id, alias="n")).group_by(
-        Notification.status
-    )
+    rows = await _STATUS_COUNTS.run()
     counts = {s: 0 for s in STATUSES}
     counts.update({r["status"]: r["n"] for r in rows})
     return counts

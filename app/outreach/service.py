@@ -71,8 +71,11 @@ async def hotlines() -> list[dict[str, Any]]:
     return await _HOTLINES.run()
 
 
+_LAST_POSITION = prepared(lambda: Hotline.select(Hotline.position).order_by(Hotline.position, ascending=False).limit(1))
+
+
 async def next_hotline_position() -> int:
-    rows = await Hotline.select(Hotline.position).order_by(Hotline.position, ascending=False).limit(1)
+    rows = await _LAST_POSITION.run()
     return (rows[0]["position"] + 10) if rows else 10
 
 

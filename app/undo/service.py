@@ -25,6 +25,7 @@ from piccolo.columns import Date, Timestamp, Timestamptz
 from piccolo.table import Table
 
 from app.i18n import gettext as _
+from app.core.prepared import prepared
 from app.undo.tables import RemovedRow
 from tenants.scope import current_tenant_id, get_in_scope
 
@@ -92,14 +93,17 @@ async def restore(table: type[Table], removed_id: Any) -> int:
     return restored.id
 
 
+_RECENTLY_REMOVED = prepared(lambda table_name, since: RemovedRow.select(
+    RemovedRow.id, RemovedRow.label, RemovedRow.removed_at, RemovedRow.removed_by.name.as_alias("by")
+).where((RemovedRow.table_name == table_name) & (RemovedRow.removed_at >= since)).order_by(
+    RemovedRow.removed_at, ascending=False
+))
+
+
 async def recently_removed(table: type[Table]) -> list[dict[str, Any]]:
     """Removals of ``table`` in the active tenant that can still be undone, newest first."""
     since = datetime.now(timezone.utc) - UNDO_WINDOW
-    return await RemovedRow.select(
-        RemovedRow.id, RemovedRow.label, RemovedRow.removed_at, RemovedRow.removed_by.name.as_alias("by")
-    ).where((RemovedRow.table_name == table._meta.tablename) & (RemovedRow.removed_at >= since)).order_by(
-        RemovedRow.removed_at, ascending=False
-    )
+    return await _RECENTLY_REMOVED.run(table_name=table._meta.tablename, since=since)
 
 
 async def removed_data(table: type[Table], removed_id: Any) -> dict[str, Any]:
