@@ -136,18 +136,23 @@ async def is_in_subtree(ancestor_id: int, tenant_id: int) -> bool:
     return (await load_tree()).contains(ancestor_id, tenant_id)
 
 
+_CITY_CENTER = prepared(lambda: Tenant.select(Tenant.id).where(
+    Tenant.kind == TenantKind.city_center.value).order_by(Tenant.id).first())
+_DISTRICT_CENTERS = prepared(lambda: Tenant.select(
+    Tenant.id, Tenant.slug, Tenant.name, Tenant.district, Tenant.active,
+    Tenant.reception_window, Tenant.reception_contact,
+).where(Tenant.kind == TenantKind.district_center.value).order_by(Tenant.district))
+
+
 async def city_center_id() -> int | None:
     """The root of the tree: the city center (one per city)."""
-    row = await Tenant.select(Tenant.id).where(Tenant.kind == TenantKind.city_center.value).order_by(Tenant.id).first()
+    row = await _CITY_CENTER.run()
     return row["id"] if row else None
 
 
 async def district_centers() -> list[dict[str, Any]]:
     """Every district center, active or not, with what coverage asks of it."""
-    return await Tenant.select(
-        Tenant.id, Tenant.slug, Tenant.name, Tenant.district, Tenant.active,
-        Tenant.reception_window, Tenant.reception_contact,
-    ).where(Tenant.kind == TenantKind.district_center.value).order_by(Tenant.district)
+    return await _DISTRICT_CENTERS.run()
 
 
 _DISTRICTS = prepared(lambda: Tenant.select(Tenant.district).where(

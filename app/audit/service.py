@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from app.audit.tables import AuditEntry
+from app.core.prepared import Prepared, prepared
 from tenants.context import CurrentUser
 from tenants.scope import tenant_scope, unscoped
 
@@ -41,15 +43,16 @@ async def record(
 
 async def recent_for_tenant(limit: int = 100) -> list[dict[str, Any]]:
     """Entries of the active tenant scope, newest first."""
-    return (
-        await AuditEntry.select(
-            AuditEntry.id,
-            AuditEntry.action,
-            AuditEntry.target,
-            AuditEntry.detail,
-            AuditEntry.created_at,
-            AuditEntry.user.name.as_alias("user_name"),
-        )
-        .order_by(AuditEntry.id, ascending=False)
-        .limit(limit)
-    )
+    return await _recent(limit).run()
+
+
+@functools.lru_cache(maxsize=8)
+def _recent(limit: int) -> Prepared:
+    return prepared(lambda: AuditEntry.select(
+        AuditEntry.id,
+        AuditEntry.action,
+        AuditEntry.target,
+        AuditEntry.detail,
+        AuditEntry.created_at,
+        AuditEntry.user.name.as_alias("user_name"),
+    ).order_by(AuditEntry.id, ascending=False).limit(limit))

@@ -375,21 +375,26 @@ async def restore_card(card_id: int) -> None:
     await after_commit(pagecache.bump)
 
 
+_DELETED_CARDS = prepared(lambda: InfoCard.select(InfoCard.id, InfoCard.title, InfoCard.code, InfoCard.deleted_at).where(
+    InfoCard.deleted_at.is_not_null()
+).order_by(InfoCard.deleted_at, ascending=False))
+_HANDED_OUT = prepared(lambda: OutreachEntry.select(OutreachEntry.card, Sum(OutreachEntry.quantity).as_alias("total")).where(
+    OutreachEntry.card.is_not_null()
+).group_by(OutreachEntry.card))
+_SCANS = prepared(lambda: DailyCount.select(DailyCount.ref, Sum(DailyCount.hits).as_alias("total")).where(
+    DailyCount.metric == Metric.qr_scan.value
+).group_by(DailyCount.ref))
+
+
 async def deleted_cards() -> list[dict[str, Any]]:
-    return await InfoCard.select(InfoCard.id, InfoCard.title, InfoCard.code, InfoCard.deleted_at).where(
-        InfoCard.deleted_at.is_not_null()
-    ).order_by(InfoCard.deleted_at, ascending=False)
+    return await _DELETED_CARDS.run()
 
 
 async def cards(published_only: bool = False) -> list[dict[str, Any]]:
     rows = await (_PUBLISHED_CARDS if published_only else _CARDS).run()
     if not published_only and rows:
-        handed = await OutreachEntry.select(OutreachEntry.card, Sum(OutreachEntry.quantity).as_alias("total")).where(
-            OutreachEntry.card.is_not_null()
-        ).group_by(OutreachEntry.card)
-        scans = await DailyCount.select(DailyCount.ref, Sum(DailyCount.hits).as_alias("total")).where(
-            DailyCount.metric == Metric.qr_scan.value
-        ).group_by(DailyCount.ref)
+        handed = await _HANDED_OUT.run()
+        scans = await _SCANS.run()
         handed_by = {r["card"]: r["total"] or 0 for r in handed}
         scans_by = {r["ref"]: r["total"] or 0 for r in scans}
         for row in rows:
