@@ -63,3 +63,25 @@ def test_lines_waiting_at_exit_are_written():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert [f'"line {i}"' in result.stderr for i in range(5)] == [True] * 5
+
+
+def test_redact_skips_only_text_that_cannot_hold_a_number_or_address():
+    """redact() returns text without 7 digits in a row or an "@" untouched; with them it
+    masks exactly as the full substitutions do."""
+    import random
+
+    from app.ops.logs import _EMAIL, _PHONE, redact
+
+    def full(text: str) -> str:
+        return _EMAIL.sub("[email]", _PHONE.sub("[phone]", text))
+
+    samples = ["GET /o/{slug:str} 200 3.1ms", "call 13812345678 now", "+8613912345678", "86-13712345678",
+               "office 010-12345678 ext", "0755-1234567", "mail wang.li@example.cn today", "a@b", "1381234567",
+               "id 12345678901234", "SMTP 550 <zhang@qq.com> rejected", "1 2 3 4 5 6 7"]
+    rng = random.Random(14)
+    alphabet = "0123456789-+ @.abc"
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    for text in samples:
+        assert redact(text) == full(text), text
+    assert redact("call 13812345678 now") == "call [phone] now"
+    assert redact("mail wang.li@example.cn today") == "mail [email] today"
