@@ -66,7 +66,8 @@ TENANT_SLOT = _TenantSlot()
 
 
 def scope_mode() -> str | None:
-    """"scoped" inside a tenant's scope, "unscoped" inside ``unscoped()``, else None."""
+    """The tenancy mode: ``"scoped"`` in a tenant's scope, ``"unscoped"`` inside
+    ``unscoped()``, else None."""
     if _scope.get() is not None:
         return "scoped"
     return "unscoped" if _bypass.get() is not None else None
@@ -86,9 +87,9 @@ def composing() -> Iterator[None]:
 
 def current_tenant_id() -> int:
     tenant_id = _scope.get()
-    if tenant_id is None or tenant_id is TENANT_SLOT:
-        if tenant_id is TENANT_SLOT:  # a value computed from the tenant id while composing
-            raise TenancyError("a prepared statement may use the tenant id only as a bound value")
+    if tenant_id is TENANT_SLOT:  # a value computed from the tenant id while composing
+        raise TenancyError("a prepared statement may use the tenant id only as a bound value")
+    if tenant_id is None:
         raise TenancyError("no tenant scope is active")
     return tenant_id
 

@@ -1089,19 +1089,13 @@ async def public_event(event_id: int, staff: bool = False) -> dict[str, Any] | N
 async def upcoming_for_tenant(limit: int = 3) -> list[dict[str, Any]]:
     """The next published events of the active tenant, for its public page."""
     now = clock.now()
-    if limit == 3:
-        rows = await _UPCOMING_3.run(now=now)
-    else:
-        rows = await _upcoming(now, limit)
-    return [describe(r, now) for r in rows]
+    return [describe(r, now) for r in await _upcoming(limit).run(now=now)]
 
 
-def _upcoming(now: Any, limit: int) -> Any:
-    return Event.select(*EVENT_COLUMNS).where((Event.status == PUBLISHED) & (Event.ends_at > now)).order_by(
-        Event.starts_at).limit(limit)
-
-
-_UPCOMING_3 = prepared(lambda now: _upcoming(now, 3))
+@functools.lru_cache(maxsize=8)
+def _upcoming(limit: int) -> Prepared:
+    return prepared(lambda now: Event.select(*EVENT_COLUMNS).where(
+        (Event.status == PUBLISHED) & (Event.ends_at > now)).order_by(Event.starts_at).limit(limit))
 
 
 async def feed_events(city_wide: bool) -> list[dict[str, Any]]:
