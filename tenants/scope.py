@@ -26,16 +26,23 @@ _bypass: ContextVar[str | None] = ContextVar("tenant_scope_bypass", default=None
 
 
 @contextmanager
+def _mode(scope: Any, bypass: str | None) -> Iterator[None]:
+    """Set the scope and the bypass together for a block, and restore both after it."""
+    scope_token = _scope.set(scope)
+    bypass_token = _bypass.set(bypass)
+    try:
+        yield
+    finally:
+        _bypass.reset(bypass_token)
+        _scope.reset(scope_token)
+
+
+@contextmanager
 def tenant_scope(tenant_id: int) -> Iterator[int]:
     if not isinstance(tenant_id, int):
         raise TypeError("tenant_scope takes a tenant id")
-    token = _scope.set(tenant_id)
-    bypass = _bypass.set(None)
-    try:
+    with _mode(tenant_id, None):
         yield tenant_id
-    finally:
-        _bypass.reset(bypass)
-        _scope.reset(token)
 
 
 @contextmanager
@@ -43,13 +50,8 @@ def unscoped(reason: str) -> Iterator[None]:
     """Read or write across tenants (city roll-ups, sweeps). Say why."""
     if not reason:
         raise ValueError("unscoped() needs a reason")
-    token = _bypass.set(reason)
-    scope = _scope.set(None)
-    try:
+    with _mode(None, reason):
         yield
-    finally:
-        _scope.reset(scope)
-        _bypass.reset(token)
 
 
 class _TenantSlot:
@@ -76,13 +78,8 @@ def scope_mode() -> str | None:
 @contextmanager
 def composing() -> Iterator[None]:
     """Compose statements whose tenant filter is bound when they run (app/core/prepared.py)."""
-    token = _scope.set(TENANT_SLOT)  # type: ignore[arg-type]
-    bypass = _bypass.set(None)
-    try:
+    with _mode(TENANT_SLOT, None):
         yield
-    finally:
-        _bypass.reset(bypass)
-        _scope.reset(token)
 
 
 def current_tenant_id() -> int:

@@ -7,6 +7,7 @@ and one email per person goes out through the outbox in the same transaction.
 from __future__ import annotations
 
 
+import functools
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -15,7 +16,7 @@ from piccolo.query.functions.aggregate import Count, Max
 
 from app.city.tables import Broadcast, BroadcastRead, BroadcastRecipient
 from app.core.forms import Form
-from app.core.prepared import prepared
+from app.core.prepared import Prepared, prepared
 from app.db import atomic
 from app.i18n import gettext as _
 from app.notifications import service as outbox
@@ -215,9 +216,13 @@ def _received(limit: int | None) -> Any:
     return query.limit(limit) if limit else query
 
 
-# Composed once per process (app/core/prepared.py): composing them was 28% of the dashboard.
-_NEWEST_RECEIVED = prepared(lambda: _received(DASHBOARD_LIMIT))
-_ALL_RECEIVED = prepared(lambda: _received(None))
+@functools.lru_cache(maxsize=8)
+def _received_statement(limit: int | None) -> Prepared:
+    """Composed once per process and limit (app/core/prepared.py): composing these was 28%
+    of the dashboard."""
+    return prepared(lambda: _received(limit))
+
+
 _READS = prepared(lambda ids: BroadcastRead.select(
     BroadcastRead.broadcast, BroadcastRead.user, BroadcastRead.read_at, BroadcastRead.user.name.as_alias("name"),
 ).where(BroadcastRead.broadcast.is_in(ids)).order_by(BroadcastRead.read_at))
@@ -226,10 +231,7 @@ _READS = prepared(lambda ids: BroadcastRead.select(
 async def for_tenant(user_id: int, limit: int | None = DASHBOARD_LIMIT, with_readers: bool = False) -> list[dict[str, Any]]:
     """Notices the active organisation received, newest first, with whether this person
     read them (and, for its admins, who of its members read them and when)."""
-    if limit in (DASHBOARD_LIMIT, None):
-        rows = await (_NEWEST_RECEIVED if limit else _ALL_RECEIVED).run()
-    else:
-        rows = await _received(limit)
+    rows = await _received_statement(limit).run()
     ids = [r["id"] for r in rows]
     reads = await _READS.run(ids=ids or [0])
     for r in rows:
