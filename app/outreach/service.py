@@ -520,11 +520,16 @@ async def restore_entry(removed_id: Any) -> int:
     return await undo.restore(OutreachEntry, removed_id)
 
 
-async def recent_entries(limit: int = 50) -> list[dict[str, Any]]:
-    return await OutreachEntry.select(
+@functools.lru_cache(maxsize=8)
+def _recent_statement(limit: int) -> Any:
+    return prepared(lambda: OutreachEntry.select(
         OutreachEntry.id, OutreachEntry.day, OutreachEntry.kind, OutreachEntry.quantity, OutreachEntry.notes,
         OutreachEntry.card.title.as_alias("card_title"), OutreachEntry.created_by.name.as_alias("by"),
-    ).order_by(OutreachEntry.day, ascending=False).order_by(OutreachEntry.id, ascending=False).limit(limit)
+    ).order_by(OutreachEntry.day, ascending=False).order_by(OutreachEntry.id, ascending=False).limit(limit))
+
+
+async def recent_entries(limit: int = 50) -> list[dict[str, Any]]:
+    return await _recent_statement(limit).run()
 
 
 # --- figures ---------------------------------------------------------------------
@@ -577,19 +582,21 @@ def month_bounds(first: str, last: str) -> tuple[date, date]:
     return start, end
 
 
+_DAILY_COUNTS = prepared(lambda start, end: DailyCount.select(DailyCount.day, DailyCount.metric, DailyCount.hits).where(
+    (DailyCount.day >= start) & (DailyCount.day < end)))
+_ENTRIES = prepared(lambda start, end: OutreachEntry.select(
+    OutreachEntry.day, OutreachEntry.kind, OutreachEntry.quantity).where(
+    (OutreachEntry.day >= start) & (OutreachEntry.day < end)))
+
+
 async def monthly_figures(months: list[str]) -> list[dict[str, Any]]:
     """The active tenant's figures per month: {month, page_view, qr_scan, materials, ...}."""
     start, end = month_bounds(months[0], months[-1])
-    table: dict[str, dict[str, int]] = {m: {k: 0 for k, _l in figure_columns()} for m in months}
-    counts = await DailyCount.select(DailyCount.day, DailyCount.metric, DailyCount.hits).where(
-        (DailyCount.day >= start) & (DailyCount.day < end)
-    )
-    entries = await OutreachEntry.select(OutreachEntry.day, OutreachEntry.kind, OutreachEntry.quantity).where(
-        (OutreachEntry.day >= start) & (OutreachEntry.day < end)
-    )
-    for row in counts:
+    keys = [k for k, _l in figure_columns()]
+    table: dict[str, dict[str, int]] = {m: dict.fromkeys(keys, 0) for m in months}
+    for row in await _DAILY_COUNTS.run(start=start, end=end):
         table[_month(row["day"])][row["metric"]] += row["hits"]
-    for row in entries:
+    for row in await _ENTRIES.run(start=start, end=end):
         table[_month(row["day"])][row["kind"]] += row["quantity"]
     for month, _tenant, key, value in await _event_figures(start, end):
         if month in table:
