@@ -6,9 +6,10 @@ import logging
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from app.core.ids import IdGuardMiddleware
-from app.core.sessions import BoundCsrfMiddleware, DatabaseSessionConfig
+from app.core.sessions import BoundCsrfMiddleware, CsrfMiddleware, DatabaseSessionConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -114,8 +115,9 @@ def create_app() -> Litestar:
     )
     app = Litestar(
         route_handlers=route_handlers(),
-        middleware=[RequestMetricsMiddleware, IdGuardMiddleware, session.middleware, BoundCsrfMiddleware, RequestContextMiddleware, PageViewMiddleware],
-        csrf_config=csrf,
+        # CsrfMiddleware last: innermost, where Litestar's csrf_config would put its own.
+        middleware=[RequestMetricsMiddleware, IdGuardMiddleware, session.middleware, BoundCsrfMiddleware,
+                    RequestContextMiddleware, PageViewMiddleware, DefineMiddleware(CsrfMiddleware, config=csrf)],
         guards=[enforce_access],
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[HTMXPlugin()],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from http.cookies import SimpleCookie
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
@@ -27,6 +26,29 @@ CSP = "; ".join(
 )
 
 LOCALE_COOKIE = "lang"
+
+# Added to every response, as raw ASGI headers built once.
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
+def _with_headers(message: Message, added: list[tuple[bytes, bytes]]) -> None:
+    """Sets ``added`` on a response start message: appended when the response has no header
+    of that name (nearly always: one pass over its headers), replacing it when it has."""
+    headers = list(message.get("headers") or ())
+    present = {name.lower() for name, _value in headers}
+    for name, value in added:
+        if name in present:
+            headers = [(n, v) for n, v in headers if n.lower() != name]
+        headers.append((name, value))
+    message["headers"] = headers
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -54,7 +76,7 @@ class RequestBasicsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.hsts = get_settings().secure_cookies
+        self.headers = SECURITY_HEADERS + ([HSTS] if get_settings().secure_cookies else [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,16 +89,7 @@ class RequestBasicsMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["X-Request-Id"] = request_id
-                headers["Content-Security-Policy"] = CSP
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "same-origin"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                if self.hsts:
-                    headers["Strict-Transport-Security"] = "max-age=31536000"
+                _with_headers(message, [(b"x-request-id", request_id.encode()), *self.headers])
             await send(message)
 
         try:

@@ -62,6 +62,18 @@ class RequestMetricsMiddleware:
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        # (method, route, status) -> the request counter's and latency histogram's children:
+        # ``labels()`` takes a lock and builds its key on every call. Bounded by the routes.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _series(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route))
+            if len(self._children) < 4096:  # unknown methods and statuses must not grow it forever
+                self._children[key] = children
+        return children
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -83,8 +95,9 @@ class RequestMetricsMiddleware:
             elapsed = time.perf_counter() - start
             route = scope.get("path_template") or "unmatched"
             method = scope.get("method", "GET")
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            requests, latency = self._series(method, route, status)
+            requests.inc()
+            latency.observe(elapsed)
             if status >= 500:
                 HTTP_ERRORS.labels(method, route).inc()
             access_log.info("%s %s %s %.1fms", method, route, status, elapsed * 1000,

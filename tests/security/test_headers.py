@@ -83,3 +83,45 @@ async def test_cookies_are_secure_under_an_https_base_url(monkeypatch, world):
     finally:
         monkeypatch.undo()
         settings.get_settings.cache_clear()
+
+
+def test_a_header_the_response_already_has_is_replaced_not_repeated():
+    from app.core.middleware import SECURITY_HEADERS, _with_headers
+
+    message = {"type": "http.response.start", "status": 200,
+               "headers": [(b"content-type", b"text/plain"), (b"X-Frame-Options", b"SAMEORIGIN"),
+                           (b"x-content-type-options", b"nosniff")]}
+    _with_headers(message, [(b"x-request-id", b"abc"), *SECURITY_HEADERS])
+    names = [name.lower() for name, _value in message["headers"]]
+    assert len(names) == len(set(names)), names
+    headers = dict(message["headers"])
+    assert headers[b"x-frame-options"] == b"DENY" and headers[b"content-type"] == b"text/plain"
+    assert headers[b"x-request-id"] == b"abc"
+    assert set(names) == {b"content-type", b"x-request-id", *(name for name, _value in SECURITY_HEADERS)}
+    bare = {"type": "http.response.start", "status": 204}
+    _with_headers(bare, SECURITY_HEADERS)
+    assert bare["headers"] == SECURITY_HEADERS
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_the_csrf_cookie_header_is_what_litestar_writes(secure):
+    from litestar.config.csrf import CSRFConfig
+    from litestar.datastructures import Cookie
+    from litestar.middleware.csrf import generate_csrf_token
+
+    from app.core.sessions import CsrfMiddleware
+
+    config = CSRFConfig(secret="s" * 32, cookie_name="tiaojie_csrf", cookie_secure=secure, cookie_samesite="lax")
+    middleware = CsrfMiddleware(app=None, config=config)
+    token = generate_csrf_token("s" * 32)
+    message = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
+    middleware._set_cookie_if_needed(message, token)
+    expected = Cookie(key="tiaojie_csrf", value=token, path=config.cookie_path, secure=secure,
+                      httponly=config.cookie_httponly, samesite="lax", domain=None).to_header(header="")
+    assert message["headers"] == [(b"content-type", b"text/html"), (b"set-cookie", expected.encode())]
+    assert ("Secure" in expected) is secure
+
+
+async def test_a_post_without_the_csrf_cookie_is_refused(client, world):
+    resp = await client.post("/login", data={"email": "x@example.com", "password": "y"})
+    assert resp.status_code == 403
