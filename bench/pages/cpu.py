@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 from bench.pages.__main__ import PY, ROOT, new_database
 
@@ -126,17 +128,16 @@ async def measure(requests: int, concurrency: int, only: str) -> list[tuple[str,
     return results
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--only", default="")
-    args = parser.parse_args()
-
+@contextlib.contextmanager
+def seeded(name: str) -> Iterator[tuple[dict[str, str], str]]:
+    """The environment of a bench child process and its database: DATABASE_URL's server if
+    set (a database of its own, with planner statistics, dropped after), else a fresh SQLite
+    file; the demo data plus 200 organisations; the page cache off; REDIS_URL or an embedded
+    Redis."""
     from app.devserver import start_embedded_redis
 
     env = dict(os.environ)
-    database, drop = new_database(env.get("DATABASE_URL", ""), "cpu")
+    database, drop = new_database(env.get("DATABASE_URL", ""), name)
     children = []
     try:
         if not env.get("REDIS_URL"):
@@ -149,12 +150,28 @@ def main() -> int:
         for cmd in (["db", "migrate", "--quiet"], ["demo", "seed"]):
             subprocess.run([PY, "-m", "app.cli", *cmd], env=env, check=True, capture_output=True, cwd=ROOT)
         subprocess.run([PY, "-m", "bench.pages.seed_large"], env=env, check=True, cwd=ROOT)
+        if database.startswith("postgres"):
+            code = ("import asyncio, asyncpg\nasync def a():\n    c = await asyncpg.connect("
+                    f"{database!r})\n    await c.execute('ANALYZE')\n    await c.close()\nasyncio.run(a())\n")
+            subprocess.run([PY, "-c", code], check=True, cwd=ROOT)
+        yield env, database
+    finally:
+        for proc in children:
+            proc.terminate()
+        drop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+
+    with seeded("cpu") as (env, database):
         # The measuring runs in a child with the bench's environment (settings are read once).
         code = ("import asyncio, sys, uvloop; from bench.pages.cpu import measure; "
                 f"uvloop.run(measure({args.requests}, {args.concurrency}, {args.only!r}))")
-        if database.startswith("postgres"):
-            code = ("import asyncio, asyncpg\nasync def a():\n    c = await asyncpg.connect("
-                    f"{database!r})\n    await c.execute('ANALYZE')\n    await c.close()\nasyncio.run(a())\n") + code
         kind = "PostgreSQL" if database.startswith("postgres") else "SQLite"
         print(f"\nCPU per request, in one process on uvloop, {kind}, {args.requests} requests x3, "
               f"{args.concurrency} in flight; load average before: {'/'.join(f'{x:.1f}' for x in os.getloadavg())}\n")
@@ -166,10 +183,6 @@ def main() -> int:
         if run.returncode:
             print(log.read_text()[-3000:], file=sys.stderr)
         return run.returncode
-    finally:
-        for proc in children:
-            proc.terminate()
-        drop()
 
 
 if __name__ == "__main__":

@@ -19,13 +19,13 @@ Needs valgrind (``apt-get install valgrind``); about 40 s a page. Uses DATABASE_
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
 import sys
 
-from bench.pages.__main__ import PY, ROOT, new_database
+from bench.pages.__main__ import PY, ROOT
+from bench.pages.cpu import seeded
 
 CHILD = """
 import asyncio, os, subprocess, sys, uvloop
@@ -77,23 +77,9 @@ def main() -> int:
         print("valgrind is needed: apt-get install valgrind", file=sys.stderr)
         return 2
 
-    from app.devserver import start_embedded_redis
     from bench.pages.targets import PUBLIC_PAGES, STAFF_PAGES
 
-    env = dict(os.environ)
-    database, drop = new_database(env.get("DATABASE_URL", ""), "instructions")
-    children = []
-    try:
-        if not env.get("REDIS_URL"):
-            proc, env["REDIS_URL"] = start_embedded_redis()
-            children.append(proc)
-        env.update(DATABASE_URL=database, TIAOJIE_ENV="production", PAGE_CACHE="off",
-                   SECRET_KEY=env.get("SECRET_KEY", "bench-secret-key-" + "x" * 32))
-        env.setdefault("BASE_URL", "https://bench.tiaojie.invalid")
-        env.update(EMAIL_DELIVERY="smtp", SMS_GATEWAY="http", SMS_GATEWAY_URL="http://127.0.0.1:9/unused")
-        for cmd in (["db", "migrate", "--quiet"], ["demo", "seed"]):
-            subprocess.run([PY, "-m", "app.cli", *cmd], env=env, check=True, capture_output=True, cwd=ROOT)
-        subprocess.run([PY, "-m", "bench.pages.seed_large"], env=env, check=True, cwd=ROOT)
+    with seeded("instructions") as (env, database):
         kind = "PostgreSQL" if database.startswith("postgres") else "SQLite"
         print(f"\nInstructions per request (callgrind, every thread of the process), {kind}, "
               f"{args.requests} requests, 8 in flight\n")
@@ -105,10 +91,6 @@ def main() -> int:
             per_request, size, resolved = count(env, path, email, args.requests)
             print(f"| {label} `{resolved}` | {size / 1024:.0f} KB | {per_request / 1e6:.2f} |", flush=True)
         return 0
-    finally:
-        for proc in children:
-            proc.terminate()
-        drop()
 
 
 if __name__ == "__main__":
