@@ -125,3 +125,17 @@ def test_the_csrf_cookie_header_is_what_litestar_writes(secure):
 async def test_a_post_without_the_csrf_cookie_is_refused(client, world):
     resp = await client.post("/login", data={"email": "x@example.com", "password": "y"})
     assert resp.status_code == 403
+
+
+def test_cookies_are_read_as_simplecookie_reads_them():
+    from app.core.middleware import _cookie
+
+    def scope(*headers):
+        return {"headers": [(b"cookie", h) for h in headers]}
+
+    assert _cookie(scope(b"lang=en; tiaojie_csrf=abc"), "lang") == "en"
+    assert _cookie(scope(b'lang="zh_Hans"'), "lang") == "zh_Hans"
+    assert _cookie(scope(b"a=1", b"lang=en"), "lang") == "en"  # split over two headers
+    assert _cookie(scope(b"a=1"), "lang") is None and _cookie(scope(), "lang") is None
+    for _ in range(2):  # the second read comes from the parsed header, the same answer
+        assert _cookie(scope(b"x=1; lang=en"), "x") == "1"
