@@ -166,3 +166,25 @@ def test_the_app_uses_the_shorter_call():
     from app.core.render import PageContext
 
     assert get_env().context_class is PageContext
+
+
+def test_templates_imported_without_context_read_nothing_from_the_page():
+    """Macro files imported without ``with context`` are built once per process (Jinja caches
+    them), so they see only the environment's globals: whatever else they need (the CSRF
+    token, the organisation's slug) must be a parameter."""
+    import re
+
+    from jinja2 import meta
+
+    from app.core.render import TEMPLATES
+
+    env = get_env()
+    imported = set()
+    for path in TEMPLATES.rglob("*.html"):
+        for statement in re.finditer(r'{%-?\s*(?:import|from)\s+"([^"]+)"[^%]*?%}', path.read_text()):
+            if "with context" not in statement.group(0):
+                imported.add(statement.group(1))
+    assert "macros.html" in imported
+    for name in sorted(imported):
+        source = env.loader.get_source(env, name)[0]
+        assert meta.find_undeclared_variables(env.parse(source)) <= set(env.globals), name
