@@ -222,8 +222,6 @@ def serve(host: str, port: int, workers: int, metrics_address: str) -> None:
 def worker(metrics_address: str) -> None:
     """Run the arq background worker."""
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # one process: its own registry
-    from arq.worker import run_worker
-
     from app.ops.logs import configure_logging
     from app.ops.metrics import instrument_worker_settings, serve_worker_metrics
     from app.settings import get_settings
@@ -234,7 +232,9 @@ def worker(metrics_address: str) -> None:
 
     if metrics_address:
         serve_worker_metrics(metrics_address, get_settings().database_url)
-    run_worker(instrument_worker_settings(WorkerSettings))  # type: ignore[arg-type]
+    from workers.shutdown import worker_from
+
+    worker_from(instrument_worker_settings(WorkerSettings)).run()  # stops as workers/shutdown.py says
 
 
 @main.command()

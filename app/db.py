@@ -279,9 +279,22 @@ async def start_db() -> None:
         await engine.start_connection_pool(min_size=1, max_size=get_settings().database_pool_size)
 
 
+POOL_CLOSE_TIMEOUT = 5.0  # seconds
+
+
 async def stop_db() -> None:
     engine = get_engine()
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        await engine.close_connection_pool()
+        # asyncpg's close waits for every connection to be given back; one held by a task
+        # that was cancelled mid-query would keep it waiting for ever. Past the timeout the
+        # connections are closed without waiting.
+        pool = engine.pool
+        try:
+            await asyncio.wait_for(pool.close(), POOL_CLOSE_TIMEOUT)
+        except asyncio.TimeoutError:
+            logging.getLogger("tiaojie.db").warning(
+                "database pool did not close within %g s; its connections were terminated", POOL_CLOSE_TIMEOUT)
+            pool.terminate()
+        engine.pool = None
     if isinstance(engine, PooledSQLiteEngine):
         await engine.pool.close()

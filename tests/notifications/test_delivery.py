@@ -197,7 +197,7 @@ async def test_redis_losing_queued_jobs_the_sweep_delivers_them_once(world, smtp
     assert await service.sweep() == {"released": 0, "tenants": 0, "leased": 0}
 
 
-async def test_two_workers_at_once_never_send_twice(world, smtp, monkeypatch):
+async def test_two_workers_at_once_never_send_twice(world, smtp, monkeypatch, tmp_path):
     a = world.tenants["a"]["id"]
     count = 40
     ids = [await service.notify(a, "staff_notice", f"dup:{i}", email=f"d{i}@example.cn", payload=NOTICE)
@@ -210,17 +210,26 @@ async def test_two_workers_at_once_never_send_twice(world, smtp, monkeypatch):
         await enqueue("deliver_notification", nid, a)
     monkeypatch.setattr(service, "SWEEP_GRACE", timedelta(0))
     await service.sweep()
-    # Two real `tiaojie worker` OS processes take jobs from the same queue at once.
-    workers = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=dict(os.environ),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-               for _ in range(2)]
+    # Two real `tiaojie worker` OS processes take jobs from the same queue at once. Their
+    # logs go to files: a pipe nobody reads until the end fills and blocks the writer.
+    logs = [tmp_path / f"worker-{n}.log" for n in range(2)]
+    workers = []
+    for log in logs:
+        with log.open("wb") as err:
+            workers.append(subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=dict(os.environ),
+                                            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True))
+
+    def tails() -> str:
+        return "\n".join(f"--- worker {w.pid} (status {w.returncode}):\n{log.read_text(errors='replace')[-4000:]}"
+                         for w, log in zip(workers, logs))
+
     try:
         for _ in range(600):
             rows = await all_rows()
             if {r["status"] for r in rows} == {"sent"} or any(w.poll() is not None for w in workers):
                 break
             await asyncio.sleep(0.1)
-        assert all(w.poll() is None for w in workers), [w.stderr.read() for w in workers if w.poll() is not None]
+        assert all(w.poll() is None for w in workers), tails()
         assert len({w.pid for w in workers} | {os.getpid()}) == 3
     finally:
         for w in workers:
@@ -228,13 +237,15 @@ async def test_two_workers_at_once_never_send_twice(world, smtp, monkeypatch):
                 os.killpg(w.pid, signal.SIGTERM)
         stuck = []
         for w in workers:
-            try:
-                w.wait(timeout=20)
+            try:  # a worker gives up on its own 10 s after the signal (workers/shutdown.py)
+                w.wait(timeout=30)
             except subprocess.TimeoutExpired:  # never leave a worker holding the database
                 os.killpg(w.pid, signal.SIGKILL)
                 w.wait()
                 stuck.append(w.pid)
-        assert not stuck, f"workers {stuck} did not stop on SIGTERM"
+        assert not stuck, f"workers {stuck} did not stop on SIGTERM\n{tails()}"
+    # Both stopped cleanly on the signal; the log says what a stuck one waited on.
+    assert [w.returncode for w in workers] == [0, 0], tails()
     addresses = [m["To"] for m in smtp.messages]
     assert len(addresses) == count and len(set(addresses)) == count
     rows = await all_rows()
