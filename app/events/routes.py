@@ -25,7 +25,7 @@ from app.core.render import flash, render
 from app.db import atomic
 from app.events import calendar, clock, schemas, service, sheets
 from app.events.schemas import EventError, EventMissing
-from app.events.tables import Attendee, Event, Registration
+from app.events.tables import Attendee, Event, EventKind, Registration
 from app.i18n import gettext as _
 from app.i18n import lazy_gettext as _l
 from app.i18n import ngettext
@@ -136,9 +136,13 @@ async def event_create(request: Request, slug: FromPath[str]) -> Response:
 
 async def _detail_page(request: Request, event: dict, reserve_form: Form | None = None, status_code: int = 200,
                        error: str = "") -> Response:
+    from app.training.service import event_programme  # training builds on events, not the reverse
+
     regs = await service.event_registrations(event["id"])
+    programme = await event_programme(event["id"]) if event["kind"] == EventKind.training.value else None
     return render(request, "events/staff_detail.html", {
         "event": service.describe(event), "regs": regs, "figures": service.event_figures(event, regs),
+        "programme": programme,
         "unions": await service.union_choices(), "reserve_form": reserve_form or Form(), "error": error,
         **_labels(),
     }, status_code=status_code)

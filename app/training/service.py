@@ -683,6 +683,22 @@ async def linkable_events() -> list[dict[str, Any]]:
     return [r for r in rows if r["id"] not in linked]
 
 
+async def event_programme(event_id: int) -> dict[str, Any] | None:
+    """The programme a training event of the active organisation is held for, and the
+    page where the organisation follows it: its own programme's, or its assignment's."""
+    row = await TrainingSession.select(
+        TrainingSession.programme, TrainingSession.programme.title.as_alias("title"),
+        TrainingSession.programme.tenant.as_alias("owner"), TrainingSession.credited_at,
+    ).where(TrainingSession.event == event_id).first()
+    if row is None:
+        return None
+    assignment = None
+    if row["owner"] != current_tenant_id():
+        assignment = await Assignment.select(Assignment.id).where(Assignment.programme == row["programme"]).first()
+    return {"id": row["programme"], "title": row["title"], "credited": row["credited_at"] is not None,
+            "assignment_id": assignment["id"] if assignment else None}
+
+
 async def link_event(programme_id: int, event_id: int) -> None:
     """Hold a training event of the active organisation for a programme it owns or was assigned."""
     tenant_id = current_tenant_id()
