@@ -265,6 +265,13 @@ async def test_staff_check_people_in_with_htmx_and_add_a_walk_in(client, world, 
     assert resp.status_code == 303
     page = await client.get(f"/manage/district-a/events/{event['id']}/checkin")
     assert "2 present of 2 confirmed seats" in page.text and "1 walk-in" in page.text
+    rows = {m.group(1): m.group(2) for m in re.finditer(
+        r'<span class="name">([^<]+)</span>\s*(?:<span class="small muted">([^<]*)</span>)?', page.text)}
+    # Each row says what tells people apart: the phone's last digits, or that they walked in.
+    assert rows["王小明"] == "phone ending 2222" and rows["路过的人"] == "walk-in"
+    # The row's form posts to this organisation's address with this session's token.
+    assert f'action="/manage/district-a/attendees/{attendee_id}/present"' in page.text
+    assert f'name="_csrf_token" value="{csrf_token(client)}"' in page.text
     bad = await client.post(f"/manage/district-a/events/{event['id']}/walkins",
                             data={"name": "", "phone": "123", "_csrf_token": csrf_token(client)})
     assert bad.status_code == 422 and 'id="w-name-error"' in bad.text and 'id="w-phone-error"' in bad.text
