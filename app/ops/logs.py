@@ -94,7 +94,9 @@ class BatchingStreamHandler(logging.StreamHandler):
     def __init__(self, stream) -> None:
         super().__init__(stream)
         self._pending: list[str] = []
-        threading.Thread(target=self._flush_now_and_then, name="log-flush", daemon=True).start()
+        self._closed = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_now_and_then, name="log-flush", daemon=True)
+        self._flusher.start()
         atexit.register(self.flush)
 
     def emit(self, record: logging.LogRecord) -> None:  # called with self.lock held
@@ -120,10 +122,18 @@ class BatchingStreamHandler(logging.StreamHandler):
             self._write()
 
     def _flush_now_and_then(self) -> None:
-        while True:
-            time.sleep(self.FLUSH_EVERY)
+        while not self._closed.wait(self.FLUSH_EVERY):
             if self._pending:
                 self.flush()
+
+    def close(self) -> None:
+        """Write what waits and end the flusher (logging replaced this handler, or exit)."""
+        self._closed.set()
+        if threading.current_thread() is not self._flusher:
+            self._flusher.join(timeout=1)
+        self.flush()
+        atexit.unregister(self.flush)
+        super().close()
 
 
 _handler: logging.Handler | None = None
@@ -143,6 +153,7 @@ def configure_logging(component: str, log_format: str | None = None) -> None:
     root = logging.getLogger()
     if _handler is not None:
         root.removeHandler(_handler)
+        _handler.close()  # its lines are written and its flusher ends
     root.addHandler(handler)
     _handler = handler
     root.setLevel(logging.INFO)

@@ -65,6 +65,19 @@ def test_lines_waiting_at_exit_are_written():
     assert [f'"line {i}"' in result.stderr for i in range(5)] == [True] * 5
 
 
+def test_replacing_the_logging_format_writes_what_waited_and_ends_the_old_flusher():
+    code = ("import logging, threading; from app.ops.logs import configure_logging; "
+            "configure_logging('web', 'json'); logging.getLogger('tiaojie.test').info('first format'); "
+            "configure_logging('web', 'text'); logging.getLogger('tiaojie.test').info('second format'); "
+            "print(sum(t.name == 'log-flush' for t in threading.enumerate()))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"  # the replaced handler's thread has ended
+    first, second = result.stderr.splitlines()
+    assert first.startswith("{") and '"first format"' in first
+    assert second.endswith("INFO tiaojie.test second format")
+
+
 def test_redact_skips_only_text_that_cannot_hold_a_number_or_address():
     """redact() returns text without 7 digits in a row or an "@" untouched; with them it
     masks exactly as the full substitutions do."""
