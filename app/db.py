@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
+import time
 from collections import deque
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -135,11 +137,55 @@ class PooledSQLiteEngine(SQLiteEngine):
     its busy wait work as before; a statement outside a transaction commits at once,
     as with Piccolo's engine."""
 
-    __slots__ = ("pool",)
+    __slots__ = ("pool", "_readers", "_reader_list", "_heavy")
+
+    # A read that took longer than this on the event loop's thread goes to a connection's
+    # own thread from then on (the loop serves other requests meanwhile).
+    HEAVY_READ = 0.002  # seconds
+    HEAVY_KEPT = 1024  # statements remembered as heavy
 
     def __init__(self, path: str, pool_size: int = 4, **kwargs) -> None:
         super().__init__(path=path, **kwargs)
         self.pool = _ConnectionPool(self, pool_size)
+        self._readers = threading.local()
+        self._reader_list: list[sqlite3.Connection] = []
+        self._heavy: set[str] = set()
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read-only connection. It never waits for a lock: in WAL mode a
+        reader is not blocked by a writer, and in the rare case it would be (a checkpoint
+        resetting the log) it answers "locked" at once and the read takes the usual path."""
+        reader = getattr(self._readers, "connection", None)
+        if reader is None:
+            reader = sqlite3.connect(**{**self.connection_kwargs, "timeout": 0, "check_same_thread": False})
+            reader.row_factory = dict_factory
+            reader.execute("PRAGMA query_only = 1")  # a statement that would write fails
+            self._readers.connection = reader
+            self._reader_list.append(reader)
+        return reader
+
+    def _read_here(self, query: str, args) -> list | None:
+        """A SELECT outside a transaction, run on this thread: the hop to a connection's
+        thread and back cost about 34 µs of CPU per statement, more than an indexed read
+        itself (about 6 µs; README "Performance"). None: take the usual path."""
+        if query in self._heavy or not query.lstrip()[:6].upper() == "SELECT":
+            return None
+        started = time.perf_counter()
+        try:
+            rows = self._reader().execute(query, args or []).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return None
+            raise
+        if time.perf_counter() - started > self.HEAVY_READ and len(self._heavy) < self.HEAVY_KEPT:
+            self._heavy.add(query)
+        return rows
+
+    def close_readers(self) -> None:
+        readers, self._reader_list = self._reader_list, []
+        self._readers = threading.local()
+        for reader in readers:
+            reader.close()
 
     async def get_connection(self) -> aiosqlite.Connection:
         """A transaction's own connection. Its thread is a daemon, like the pool's: a
@@ -153,6 +199,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         return connection
 
     async def _run_in_new_connection(self, query: str, args=None, query_type: str = "generic", table=None):
+        rows = self._read_here(query, args)
+        if rows is not None:
+            return rows
         connection = await self.pool.acquire()
         try:
             if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING
@@ -298,3 +347,4 @@ async def stop_db() -> None:
         engine.pool = None
     if isinstance(engine, PooledSQLiteEngine):
         await engine.pool.close()
+        engine.close_readers()
