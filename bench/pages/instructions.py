@@ -1,6 +1,6 @@
 """Instructions per request of every page, counted by valgrind's callgrind (issue #14).
 
-    .venv/bin/python -m bench.pages.instructions [--requests 40] [--only TEXT]
+    .venv/bin/python -m bench.pages.instructions [--requests 40] [--only TEXT[,TEXT...]]
 
 CPU time per request (bench.pages.cpu) moved by up to 40% between runs of the same code on
 this shared host. callgrind counts the instructions the process executes (every thread: the
@@ -71,7 +71,7 @@ def count(env: dict[str, str], path: str, email: str, requests: int) -> tuple[fl
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=40)
-    parser.add_argument("--only", default="")
+    parser.add_argument("--only", default="", help="pages whose label or path contains one of these (comma-separated)")
     args = parser.parse_args()
     if not shutil.which("valgrind"):
         print("valgrind is needed: apt-get install valgrind", file=sys.stderr)
@@ -86,7 +86,7 @@ def main() -> int:
         print("| page | size | million instructions per request |\n|---|---:|---:|", flush=True)
         pages = [(label, "", path) for label, path in PUBLIC_PAGES] + list(STAFF_PAGES)
         for label, email, path in pages:
-            if args.only and args.only not in label and args.only not in path:
+            if args.only and not any(o in label or o in path for o in args.only.split(",")):
                 continue
             per_request, size, resolved = count(env, path, email, args.requests)
             print(f"| {label} `{resolved}` | {size / 1024:.0f} KB | {per_request / 1e6:.2f} |", flush=True)
