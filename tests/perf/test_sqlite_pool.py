@@ -119,11 +119,16 @@ async def test_the_callers_connection_cannot_write(engine):
         engine._reader().execute("INSERT INTO item (n) VALUES (1)")
 
 
-async def test_a_heavy_read_goes_to_a_connections_thread_from_then_on(engine, monkeypatch):
+async def test_a_heavy_read_is_interrupted_and_goes_to_a_connections_thread_from_then_on(engine, monkeypatch):
+    """A read over its budget of steps stops blocking the caller's thread at once, is run
+    again on a pooled connection (same answer), and takes that path from then on; a light
+    read stays."""
     from piccolo.querystring import QueryString
 
-    monkeypatch.setattr(type(engine), "HEAVY_READ", 0.0)  # every read counts as heavy
-    query = QueryString("SELECT COUNT(*) AS c FROM item")
+    heavy = QueryString("SELECT COUNT(*) AS n FROM item a, item b, item c")
+    light = QueryString("SELECT COUNT(*) AS n FROM item WHERE id = 1")
+    for i in range(120):
+        await engine.run_querystring(QueryString("INSERT INTO item (n) VALUES ({})", i))
     hops = []
     real_acquire = engine.pool.acquire
 
@@ -132,10 +137,14 @@ async def test_a_heavy_read_goes_to_a_connections_thread_from_then_on(engine, mo
         return await real_acquire()
 
     monkeypatch.setattr(engine.pool, "acquire", counting_acquire)
-    assert await engine.run_querystring(query) == [{"c": 0}]  # on this thread, then remembered
-    assert hops == []
-    assert await engine.run_querystring(query) == [{"c": 0}]
-    assert hops == [1]
+    heavy_sql = heavy.compile_string(engine_type="sqlite")[0]
+    # 120³ rows joined: far over 100 callbacks of 1,000 steps.
+    assert await engine.run_querystring(heavy) == [{"n": 120 ** 3}]
+    assert hops == [1] and heavy_sql in engine._heavy  # interrupted here, answered there
+    assert await engine.run_querystring(heavy) == [{"n": 120 ** 3}]
+    assert hops == [1, 1]  # straight to the pool now
+    assert await engine.run_querystring(light) == [{"n": 1}]
+    assert hops == [1, 1]  # a light read still on this thread
 
 
 async def test_a_read_that_meets_a_lock_takes_the_usual_path_instead_of_waiting(engine, monkeypatch):
