@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import threading
 from collections import deque
 from contextlib import asynccontextmanager
@@ -136,69 +135,11 @@ class PooledSQLiteEngine(SQLiteEngine):
     its busy wait work as before; a statement outside a transaction commits at once,
     as with Piccolo's engine."""
 
-    __slots__ = ("pool", "_readers", "_reader_list", "_heavy")
-
-    # A read may run on the caller's thread (the event loop's) for at most this many of
-    # SQLite's progress callbacks, each after STEPS_PER_CALLBACK virtual-machine steps:
-    # about 2 ms on this project's machine (40–50 callbacks a millisecond). A read that
-    # needs more is interrupted, run again on a connection's own thread (the loop serves
-    # other requests meanwhile), and goes there from then on. Counted in steps, not time,
-    # so a slow or busy machine (or valgrind) does not change which reads stay.
-    INLINE_CALLBACKS = 100
-    STEPS_PER_CALLBACK = 1000
-    HEAVY_KEPT = 1024  # statements remembered as heavy
+    __slots__ = ("pool",)
 
     def __init__(self, path: str, pool_size: int = 4, **kwargs) -> None:
         super().__init__(path=path, **kwargs)
         self.pool = _ConnectionPool(self, pool_size)
-        self._readers = threading.local()
-        self._reader_list: list[sqlite3.Connection] = []
-        self._heavy: set[str] = set()
-
-    def _reader(self) -> sqlite3.Connection:
-        """This thread's read-only connection. It never waits for a lock: in WAL mode a
-        reader is not blocked by a writer, and in the rare case it would be (a checkpoint
-        resetting the log) it answers "locked" at once and the read takes the usual path."""
-        reader = getattr(self._readers, "connection", None)
-        if reader is None:
-            reader = sqlite3.connect(**{**self.connection_kwargs, "timeout": 0, "check_same_thread": False})
-            reader.row_factory = dict_factory
-            reader.execute("PRAGMA query_only = 1")  # a statement that would write fails
-            budget = self._readers.budget = [0]
-
-            def spend() -> bool:  # a true answer interrupts the statement
-                budget[0] -= 1
-                return budget[0] < 0
-
-            reader.set_progress_handler(spend, self.STEPS_PER_CALLBACK)
-            self._readers.connection = reader
-            self._reader_list.append(reader)
-        self._readers.budget[0] = self.INLINE_CALLBACKS
-        return reader
-
-    def _read_here(self, query: str, args) -> list | None:
-        """A SELECT outside a transaction, run on this thread: the hop to a connection's
-        thread and back cost about 34 µs of CPU per statement, more than an indexed read
-        itself (about 6 µs; README "Performance"). None: take the usual path."""
-        if query in self._heavy or not query.lstrip()[:6].upper() == "SELECT":
-            return None
-        try:
-            return self._reader().execute(query, args or []).fetchall()
-        except sqlite3.OperationalError as exc:
-            message = str(exc)
-            if message == "interrupted":  # over its budget: nothing was returned, run it there
-                if len(self._heavy) < self.HEAVY_KEPT:
-                    self._heavy.add(query)
-                return None
-            if "locked" in message or "busy" in message:
-                return None
-            raise
-
-    def close_readers(self) -> None:
-        readers, self._reader_list = self._reader_list, []
-        self._readers = threading.local()
-        for reader in readers:
-            reader.close()
 
     async def get_connection(self) -> aiosqlite.Connection:
         """A transaction's own connection. Its thread is a daemon, like the pool's: a
@@ -212,9 +153,6 @@ class PooledSQLiteEngine(SQLiteEngine):
         return connection
 
     async def _run_in_new_connection(self, query: str, args=None, query_type: str = "generic", table=None):
-        rows = self._read_here(query, args)
-        if rows is not None:
-            return rows
         connection = await self.pool.acquire()
         try:
             if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING
@@ -360,4 +298,3 @@ async def stop_db() -> None:
         engine.pool = None
     if isinstance(engine, PooledSQLiteEngine):
         await engine.pool.close()
-        engine.close_readers()

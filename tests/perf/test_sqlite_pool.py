@@ -29,7 +29,6 @@ async def engine(tmp_path, monkeypatch):
     engine.pool.connects = opened  # every aiosqlite.connect() since the fixture started
     yield engine
     await engine.pool.close()
-    engine.close_readers()
 
 
 async def test_many_statements_share_a_few_connections(engine):
@@ -92,73 +91,3 @@ async def test_errors_and_cancellations_do_not_leak_connections(engine):
         *(engine.run_querystring(QueryString("SELECT 1 AS one")) for _ in range(10))), timeout=30)
     assert all(r == [{"one": 1}] for r in rows)
     assert engine.pool.opened <= 3
-
-
-async def test_a_read_outside_a_transaction_runs_on_the_callers_thread(engine, monkeypatch):
-    """No hop to a connection's thread for a SELECT; what it reads is what was committed
-    a moment before, through the pool."""
-    from piccolo.querystring import QueryString
-
-    await engine.run_querystring(QueryString("INSERT INTO item (n) VALUES (5)"))
-
-    async def no_pool():
-        raise AssertionError("a read went to the pool")
-
-    monkeypatch.setattr(engine.pool, "acquire", no_pool)
-    assert await engine.run_querystring(QueryString("SELECT n FROM item WHERE n = {}", 5)) == [{"n": 5}]
-    assert await engine.run_querystring(QueryString("select count(*) AS c from item")) == [{"c": 1}]
-    with pytest.raises(AssertionError, match="went to the pool"):  # a write still takes the pool
-        await engine.run_querystring(QueryString("INSERT INTO item (n) VALUES (6)"))
-
-
-async def test_the_callers_connection_cannot_write(engine):
-    """A statement that starts with SELECT but would write fails on the read connection."""
-    import sqlite3
-
-    with pytest.raises(sqlite3.OperationalError, match="readonly|query_only|read-only|attempt to write"):
-        engine._reader().execute("INSERT INTO item (n) VALUES (1)")
-
-
-async def test_a_heavy_read_is_interrupted_and_goes_to_a_connections_thread_from_then_on(engine, monkeypatch):
-    """A read over its budget of steps stops blocking the caller's thread at once, is run
-    again on a pooled connection (same answer), and takes that path from then on; a light
-    read stays."""
-    from piccolo.querystring import QueryString
-
-    heavy = QueryString("SELECT COUNT(*) AS n FROM item a, item b, item c")
-    light = QueryString("SELECT COUNT(*) AS n FROM item WHERE id = 1")
-    for i in range(120):
-        await engine.run_querystring(QueryString("INSERT INTO item (n) VALUES ({})", i))
-    hops = []
-    real_acquire = engine.pool.acquire
-
-    async def counting_acquire():
-        hops.append(1)
-        return await real_acquire()
-
-    monkeypatch.setattr(engine.pool, "acquire", counting_acquire)
-    heavy_sql = heavy.compile_string(engine_type="sqlite")[0]
-    # 120³ rows joined: far over 100 callbacks of 1,000 steps.
-    assert await engine.run_querystring(heavy) == [{"n": 120 ** 3}]
-    assert hops == [1] and heavy_sql in engine._heavy  # interrupted here, answered there
-    assert await engine.run_querystring(heavy) == [{"n": 120 ** 3}]
-    assert hops == [1, 1]  # straight to the pool now
-    assert await engine.run_querystring(light) == [{"n": 1}]
-    assert hops == [1, 1]  # a light read still on this thread
-
-
-async def test_a_read_that_meets_a_lock_takes_the_usual_path_instead_of_waiting(engine, monkeypatch):
-    """Nothing waits on the event loop's thread: "database is locked" from the read
-    connection (it has no busy timeout) sends the statement to a pooled connection."""
-    import sqlite3
-
-    from piccolo.querystring import QueryString
-
-    await engine.run_querystring(QueryString("INSERT INTO item (n) VALUES (9)"))
-
-    class Locked:
-        def execute(self, *args):
-            raise sqlite3.OperationalError("database is locked")
-
-    monkeypatch.setattr(PooledSQLiteEngine, "_reader", lambda self: Locked())
-    assert await engine.run_querystring(QueryString("SELECT n FROM item")) == [{"n": 9}]
