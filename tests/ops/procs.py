@@ -58,6 +58,20 @@ def pg_server() -> str | None:
         return None
 
 
+def require_pg_server(what: str) -> str:
+    """The PostgreSQL server (pg_server()). Without one the test fails under CI (which
+    always has one) and elsewhere is skipped saying what went untested."""
+    import pytest
+
+    server = pg_server()
+    if server is None:
+        message = f"PostgreSQL at 127.0.0.1:5432 (or TEST_DATABASE_URL) is unreachable: {what} NOT TESTED"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return server
+
+
 class PgDatabase:
     """A database created for one test and dropped after it."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.ops.procs import (
-    PYTHON, PgDatabase, Service, Visitor, free_port, pg_server, production_env, query, tiaojie,
+    PYTHON, PgDatabase, Service, Visitor, free_port, production_env, query, require_pg_server, tiaojie,
 )
 
 
@@ -157,12 +157,7 @@ def test_restore_refuses_an_archive_that_is_not_a_backup(tmp_path):
 
 
 def test_db_copy_moves_the_demo_city_from_sqlite_to_postgresql_and_the_site_runs_on_it(tmp_path):
-    server = pg_server()
-    if server is None:
-        message = "PostgreSQL at 127.0.0.1:5432 (or TEST_DATABASE_URL) is unreachable: db copy NOT TESTED"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    server = require_pg_server("db copy")
     source = _env(tmp_path, f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
     _seed(source)
     target_db = PgDatabase(server, "copy").create()

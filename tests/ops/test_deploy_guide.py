@@ -42,7 +42,7 @@ import httpx
 import pytest
 
 from tests.notifications.helpers import SmsGatewayServer, SmtpSink
-from tests.ops.procs import ROOT, SECRET, PgDatabase, Service, json_lines, pg_server
+from tests.ops.procs import ROOT, SECRET, PgDatabase, Service, json_lines, require_pg_server
 
 GUIDE = ROOT / "docs" / "deploy.md"
 ROLE_PASSWORD = "the-database-password"
@@ -493,12 +493,7 @@ def test_the_deployment_guide_runs_as_written(tmp_path):
         # About two minutes of real processes: once per CI run, on its PostgreSQL pass.
         pytest.skip("the deployment guide walkthrough runs on the PostgreSQL pass: set TEST_DATABASE_URL "
                     "(.ci/run does) to run it")
-    server = pg_server()
-    if server is None:
-        message = "PostgreSQL at 127.0.0.1:5432 (or TEST_DATABASE_URL) is unreachable: the guide is NOT TESTED"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    server = require_pg_server("the guide")
     from app.devserver import start_embedded_redis
 
     blocks = guide_blocks(GUIDE.read_text())

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from tests.ops.procs import ROOT, pg_server
+from tests.ops.procs import ROOT, require_pg_server
 
 STUCK_WORKER = textwrap.dedent("""
     import asyncio, signal
@@ -73,12 +73,7 @@ def test_a_worker_that_stops_in_time_exits_cleanly_without_waiting_for_the_deadl
 
 
 async def test_closing_the_pool_does_not_wait_for_ever_for_a_connection_never_given_back(monkeypatch):
-    server = pg_server()
-    if server is None:
-        message = "PostgreSQL at 127.0.0.1:5432 (or TEST_DATABASE_URL) is unreachable: pool close NOT TESTED"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    server = require_pg_server("pool close")
     import app.db as db
 
     import asyncpg
